@@ -1,0 +1,70 @@
+"""Default configuration. Override with a config object/mapping or environment variables."""
+import os
+import secrets
+from pathlib import Path
+
+from flask_appbuilder.const import AUTH_DB
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = Path(os.environ.get("HOUQIN_INSTANCE", ROOT / "instance"))
+
+
+def _secret_key():
+    """One key shared by every worker: from the environment, else a file made once."""
+    if os.environ.get("HOUQIN_SECRET_KEY"):
+        return os.environ["HOUQIN_SECRET_KEY"]
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def database_url():
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'houqin.db'}"
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://"):]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class DefaultConfig:
+    APP_NAME = "后勤管理中心 Houqin"
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    AUTH_TYPE = AUTH_DB
+    AUTH_ROLE_ADMIN = "Admin"
+    AUTH_ROLE_PUBLIC = "Public"
+    FAB_CREATE_DB = False           # schema comes from Alembic (run.py upgrade)
+    FAB_UPDATE_PERMS = False        # permission sync is `run.py sync`, not every worker's start-up
+    FAB_ADD_SECURITY_API = False
+    FAB_API_SWAGGER_UI = True
+    FAB_API_MAX_PAGE_SIZE = 100
+    WTF_CSRF_ENABLED = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    AUTH_RATE_LIMITED = True
+    AUTH_RATE_LIMIT = "10 per 20 second"
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    LANGUAGES = {"zh_CN": {"flag": "cn", "name": "简体中文"}, "en": {"flag": "gb", "name": "English"}}
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_FOLDER = "translations"
+    UPLOAD_FOLDER = str(INSTANCE / "uploads")
+    IMG_UPLOAD_FOLDER = str(INSTANCE / "uploads" / "img")
+    HOUQIN_TIMEZONE = "Asia/Shanghai"
+    HOUQIN_DISABLED_MODULES = [m for m in os.environ.get("HOUQIN_DISABLED_MODULES", "").split(",") if m]
+    HOUQIN_AUDIT_RETENTION_DAYS = int(os.environ.get("HOUQIN_AUDIT_RETENTION_DAYS", "3650"))
+    HOUQIN_PRINT_PROCESSES = int(os.environ.get("HOUQIN_PRINT_PROCESSES", str(os.cpu_count() or 2)))
+    FAB_PASSWORD_HASH_METHOD = "scrypt"
+
+
+class TestConfig(DefaultConfig):
+    TESTING = True
+    WTF_CSRF_ENABLED = False
+    AUTH_RATE_LIMITED = False
+    RATELIMIT_ENABLED = False
+    FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    SECRET_KEY = "test-only-secret-key-at-least-32-bytes-long"

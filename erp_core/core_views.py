@@ -1,0 +1,159 @@
+"""erp_core's own pages: dashboard, settings, printing, audit log."""
+from flask import Response, abort, current_app, flash, redirect, request, url_for
+from flask_appbuilder import BaseView, IndexView, ModelView, expose
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from . import audit, printing
+from .audit import AuditLog
+from .dashboard import bar_svg, line_svg
+from .errors import NotFound, PermissionDenied, UserError, ValidationError
+from .extensions import db
+from .models import Settings
+from .permissions import get_for, request_user, user_can
+
+
+def dynamic_permission(fn):
+    """Mark an endpoint whose permission depends on its arguments (checked inside);
+    the permission-matrix test walks these with their own expectations."""
+    fn._houqin_dynamic = True
+    return fn
+
+
+class DashboardView(IndexView):
+    index_template = "houqin/index.html"
+
+    @expose("/")
+    def index(self):
+        user = request_user()
+        if user is None:
+            return redirect(url_for(f"{self.appbuilder.sm.auth_view.endpoint}.login"))
+        widgets = []
+        for w in sorted(current_app.extensions["houqin"].widgets, key=lambda w: w.order):
+            if user_can(user, w.action, w.permission):
+                widgets.append((w, w.data(user)))
+        return self.render_template(self.index_template, appbuilder=self.appbuilder, widgets=widgets,
+                                    bar_svg=bar_svg, line_svg=line_svg)
+
+
+class SettingsForm(FlaskForm):
+    hospital_name = StringField(_l("Hospital name"), validators=[DataRequired(), Length(max=120)])
+    department_name = StringField(_l("Department"), validators=[Length(max=120)])
+    address = StringField(_l("Address"), validators=[Length(max=200)])
+    phone = StringField(_l("Phone"), validators=[Length(max=40)])
+    logo = FileField(_l("Logo (PNG or JPEG, at most 512 KB)"), validators=[FileAllowed(["png", "jpg", "jpeg"])])
+
+
+class SettingsView(BaseView):
+    route_base = "/settings"
+    default_view = "edit"
+    class_permission_name = "Settings"
+    method_permission_name = {"edit": "write"}
+
+    @expose("/", methods=["GET", "POST"])
+    @has_access
+    def edit(self):
+        session = db.session
+        settings = Settings.current(session)
+        form = SettingsForm(obj=settings)
+        status = 200
+        if request.method == "POST":
+            if form.validate_on_submit():
+                logo = form.logo.data
+                data = logo.read() if logo else None
+                if data is not None and len(data) > 512 * 1024:
+                    form.logo.errors = [_("The logo is larger than 512 KB.")]
+                    status = 422
+                else:
+                    for field in ("hospital_name", "department_name", "address", "phone"):
+                        setattr(settings, field, getattr(form, field).data or "")
+                    if data:
+                        settings.logo, settings.logo_mimetype = data, logo.mimetype
+                    session.add(settings)
+                    session.commit()
+                    flash(_("Settings saved."), "success")
+                    return redirect(url_for("SettingsView.edit"))
+            else:
+                status = 422
+        return self.render_template("houqin/settings.html", form=form, settings=settings), status
+
+
+class AuditLogView(ModelView):
+    datamodel = SQLAInterface(AuditLog)
+    class_permission_name = "AuditLog"
+    method_permission_name = {"list": "read", "show": "read"}
+    include_route_methods = {"list", "show"}
+    list_title = show_title = _l("Audit log")
+    list_columns = ["ts", "user", "action", "doctype", "docname"]
+    show_columns = ["ts", "user", "action", "doctype", "docname", "data", "prev_hash", "hash"]
+    search_columns = ["user", "action", "doctype", "docname"]
+    label_columns = {"ts": _l("Time"), "user": _l("User"), "action": _l("Action"), "doctype": _l("Document type"),
+                     "docname": _l("Number"), "data": _l("Details"), "prev_hash": _l("Previous hash"),
+                     "hash": _l("Hash")}
+    base_order = ("id", "desc")
+
+
+def pdf_response(pdf, filename):
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
+
+
+class PrintView(BaseView):
+    """``/print/<format>/<doc name>.pdf``: print permission + record rule + audit row."""
+    route_base = "/print"
+    class_permission_name = "Print"
+
+    def _format(self, fmt_name):
+        try:
+            return current_app.extensions["houqin_print"].get(fmt_name)
+        except KeyError:
+            raise NotFound(_("Unknown print format: %(name)s", name=fmt_name))
+
+    @expose("/<fmt_name>/<path:name>.pdf", methods=["GET"])
+    @dynamic_permission
+    def document(self, fmt_name, name):
+        user = request_user()
+        if user is None:
+            return redirect(url_for(f"{self.appbuilder.sm.auth_view.endpoint}.login", next=request.url))
+        fmt = self._format(fmt_name)
+        settings = Settings.current(db.session)
+        if fmt.model is None:          # a blank form: the URL's name is its key (e.g. a template)
+            if not user_can(user, "print", fmt.permission):
+                raise PermissionDenied(_("You do not have permission to print this."))
+            return pdf_response(printing.render_pdf(fmt, name, settings=settings), f"{fmt.name}-{name}.pdf")
+        doc = get_for(fmt.model, user, name=name, action="print")
+        if fmt.permission and not user_can(user, "print", fmt.permission):
+            raise PermissionDenied(_("You do not have permission to print this."))
+        pdf = printing.render_pdf(fmt, doc, settings=settings)
+        audit.record(db.session, doc, "print", format=fmt.name)
+        db.session.commit()
+        return pdf_response(pdf, f"{doc.name}.pdf")
+
+    @expose("/<fmt_name>/batch.pdf", methods=["POST"])
+    @dynamic_permission
+    def batch(self, fmt_name):
+        user = request_user()
+        if user is None:
+            return Response(status=401)
+        fmt = self._format(fmt_name)
+        body = request.get_json(silent=True) or {}
+        names = body.get("names") if isinstance(body, dict) else None
+        if names is None:
+            names = request.form.getlist("names")
+        if not names or not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ValidationError(_("Give the document numbers to print."))
+        if fmt.model is None:
+            raise ValidationError(_("A blank form is printed one at a time."))
+        docs = [get_for(fmt.model, user, name=n, action="print") for n in names]
+        settings = Settings.current(db.session)
+        htmls = [printing.render_html(fmt, d, settings=settings) for d in docs]
+        pdf = printing.batch_pdf(htmls, processes=current_app.config["HOUQIN_PRINT_PROCESSES"])
+        for d in docs:
+            audit.record(db.session, d, "print", format=fmt.name, batch=True)
+        db.session.commit()
+        return pdf_response(pdf, f"{fmt.name}-batch.pdf")

@@ -1,0 +1,4 @@
+"""Process-wide singletons that are safe to share between apps (FAB's AppBuilder is not: see app.py)."""
+from flask_appbuilder.models.sqla.base import SQLA
+
+db = SQLA()

@@ -1,0 +1,205 @@
+"""Permissions: one enforcement layer (ARCHITECTURE §5).
+
+* A document has ONE permission name (``Meta.permission``) shared by its view and API.
+* Actions are FAB permissions ``can_<action>`` on that name: read, create, write, delete,
+  submit, cancel, print, export, import, plus each workflow action.
+* Modules declare roles as data (``houqin_roles``); ``sync`` makes the database roles
+  exactly that (plus menu access derived from it). Admin gets everything.
+* Record rules (``Meta.record_rules``: role -> callable(user) -> SQL clause) are applied
+  by ``rule_clause``, which the one query layer (``ScopedInterface``, ``scoped_select``,
+  ``get_for``) uses for list, show, API, export and print alike.
+"""
+from collections import defaultdict
+
+from flask import current_app, g, has_request_context
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import false, or_, select
+
+from .errors import NotFound, PermissionDenied
+
+ACTIONS = ("read", "create", "write", "delete", "submit", "cancel", "print", "export", "import")
+
+# FAB view/API method -> our action. Methods not listed keep their own name as action.
+VIEW_METHOD_ACTIONS = {
+    "list": "read", "show": "read", "history": "read", "transition": "read",
+    "add": "create", "amend": "create", "edit": "write", "delete": "delete", "attach": "write", "attachment": "read",
+    "submit": "submit", "cancel": "cancel", "export": "export", "import_": "import",
+}
+API_METHOD_ACTIONS = {
+    "get": "read", "get_list": "read", "info": "read", "history": "read", "transition": "read",
+    "post": "create", "amend": "create", "put": "write", "delete": "delete", "attachments": "read",
+    "attachment": "read",
+    "submit": "submit", "cancel": "cancel", "export": "export", "import_": "import",
+}
+# What every signed-in role may do with its own account.
+BASE_PERMISSIONS = {("can_userinfo", "UserDBModelView"), ("can_this_form_get", "ResetMyPasswordView"),
+                    ("can_this_form_post", "ResetMyPasswordView")}
+
+
+def declared_roles(app=None):
+    """``{role: {permission name: set(actions)}}`` merged from every module, plus the
+    workflow actions granted to the roles a transition lists."""
+    app = app or current_app
+    ext = app.extensions["houqin"]
+    roles = defaultdict(lambda: defaultdict(set))
+    for _mod, result in ext.registry.call("houqin_roles"):
+        for role, perms in (result or {}).items():
+            for perm, actions in perms.items():
+                roles[role][perm].update(actions)
+    for doc in ext.documents:
+        wf = doc._meta.workflow
+        for t in (wf.transitions if wf else ()):
+            for role in t.roles:
+                roles[role][doc._meta.permission].update({t.action, "read"})
+    return {r: {p: set(a) for p, a in perms.items()} for r, perms in roles.items()}
+
+
+def role_pairs(perms):
+    """FAB (permission, view menu) pairs for a role's declaration, without menus."""
+    return {(f"can_{a}", p) for p, actions in perms.items() for a in actions} | BASE_PERMISSIONS
+
+
+def menu_pairs(appbuilder, pairs):
+    """menu_access for every menu item whose view the role may read, and its category."""
+    readable = {view for perm, view in pairs if perm == "can_read"}
+    out = set()
+    for category in appbuilder.menu.get_list():
+        for item in category.childs or [category]:
+            view = getattr(item, "baseview", None)
+            if view is not None and view.class_permission_name in readable:
+                out.add(("menu_access", item.name))
+                if item is not category:
+                    out.add(("menu_access", category.name))
+    return out
+
+
+def sync(app=None):
+    """Make the database roles equal the declared ones. Run by ``run.py sync``."""
+    app = app or current_app
+    appbuilder = app.appbuilder
+    sm = appbuilder.sm
+    for builtin in (app.config.get("AUTH_ROLE_ADMIN", "Admin"), app.config.get("AUTH_ROLE_PUBLIC", "Public")):
+        sm.find_role(builtin) or sm.add_role(builtin)
+    appbuilder.add_permissions(update_perms=True)
+    for role_name, perms in declared_roles(app).items():
+        role = sm.find_role(role_name) or sm.add_role(role_name)
+        pairs = role_pairs(perms)
+        pairs |= menu_pairs(appbuilder, pairs)
+        pvs = []
+        for perm, view in sorted(pairs):
+            pv = sm.find_permission_view_menu(perm, view) or sm.add_permission_view_menu(perm, view)
+            pvs.append(pv)
+        role.permissions = pvs
+    admin = sm.find_role(app.config.get("AUTH_ROLE_ADMIN", "Admin"))
+    admin.permissions = sm.session.query(sm.permissionview_model).all()
+    sm.session.commit()
+
+
+# --- checks ---------------------------------------------------------------------------
+
+def request_user():
+    """The user of this request (session cookie, JWT or API key); None if anonymous."""
+    if not has_request_context():
+        return None
+    if current_user and current_user.is_authenticated:
+        return current_user._get_current_object()
+    try:
+        from flask_jwt_extended import current_user as jwt_user, verify_jwt_in_request
+        verify_jwt_in_request(optional=True)
+        return jwt_user._get_current_object() if jwt_user else None
+    except Exception:  # a missing or bad token: anonymous
+        return None
+
+
+def _user(user):
+    if user is None or isinstance(user, str):
+        return None if user is None else current_app.appbuilder.sm.find_user(username=user)
+    return user
+
+
+def is_admin(user):
+    user = _user(user)
+    admin = current_app.config.get("AUTH_ROLE_ADMIN", "Admin")
+    return bool(user) and any(r.name == admin for r in getattr(user, "roles", []))
+
+
+def user_permissions(user):
+    """The (permission, view) pairs of ``user``; cached for the request."""
+    user = _user(user)
+    if user is None or not getattr(user, "is_authenticated", True):
+        return set()
+    key = ("houqin_perms", user.id)
+    if has_request_context() and key in g.__dict__.get("_houqin_cache", {}):
+        return g._houqin_cache[key]
+    pairs = set()
+    for role in user.roles:
+        for pv in role.permissions:
+            pairs.add((pv.permission.name, pv.view_menu.name))
+    if has_request_context():
+        g.__dict__.setdefault("_houqin_cache", {})[key] = pairs
+    return pairs
+
+
+def user_can(user, action, perm):
+    if is_admin(user):
+        return True
+    return (f"can_{action}", perm) in user_permissions(user)
+
+
+def require(user, action, perm):
+    if not user_can(user, action, perm):
+        raise PermissionDenied(_("You do not have permission to do this."))
+
+
+def rule_clause(cls, user):
+    """SQL filter the user's record rules put on ``cls``; None when unrestricted."""
+    rules = cls._meta.record_rules if hasattr(cls, "_meta") else {}
+    if not rules:
+        return None
+    user = _user(user)
+    if user is None:
+        return false()
+    if is_admin(user):
+        return None
+    perm = cls._meta.permission
+    clauses = []
+    for role in user.roles:
+        reads = any(pv.permission.name == "can_read" and pv.view_menu.name == perm for pv in role.permissions)
+        if not reads:
+            continue
+        if role.name not in rules:
+            return None            # some role of the user reads everything
+        clauses.append(rules[role.name](user))
+    return or_(*clauses) if clauses else false()
+
+
+def scoped_select(cls, user=None):
+    """``select(cls)`` with the user's record rules applied: use it for every read."""
+    stmt = select(cls)
+    clause = rule_clause(cls, user if user is not None else request_user())
+    return stmt if clause is None else stmt.where(clause)
+
+
+def get_for(cls, user, *, id=None, name=None, action="read"):
+    """Load one document the user may ``action``: permission, then record rule. A record
+    outside the rule is 'not found', so its existence does not leak."""
+    require(user, action, cls._meta.permission)
+    stmt = scoped_select(cls, user)
+    stmt = stmt.where(cls.id == id) if id is not None else stmt.where(cls.name == name)
+    doc = current_app.appbuilder.session.scalars(stmt).first()
+    if doc is None:
+        raise NotFound(_("Not found."))
+    return doc
+
+
+class ScopedInterface(SQLAInterface):
+    """FAB's data interface with record rules applied to every query it builds (list,
+    count, show, edit, delete, API get/list) — the single place views and APIs read through."""
+
+    def _apply_inner_all(self, query, filters=None, *args, **kwargs):
+        clause = rule_clause(self.obj, request_user()) if has_request_context() else None
+        if clause is not None:
+            query = query.filter(clause)
+        return super()._apply_inner_all(query, filters, *args, **kwargs)

@@ -1,0 +1,9 @@
+"""Printing (ARCHITECTURE §6): print-format registry, a warm WeasyPrint renderer with a
+fetcher that reads only the project's own static files and data: URIs, batch printing in
+a process pool merged into one PDF that keeps each document's page numbers."""
+from .formats import PrintFormat, PrintRegistry
+from .render import (STATIC_ROOT, allow_static_root, batch_pdf, check_cjk_font, check_harfbuzz_subset,
+                     html_to_pdf, init_app, qr_data_uri, render_html, render_pdf)
+
+__all__ = ["PrintFormat", "PrintRegistry", "STATIC_ROOT", "allow_static_root", "batch_pdf", "check_cjk_font",
+           "check_harfbuzz_subset", "html_to_pdf", "init_app", "qr_data_uri", "render_html", "render_pdf"]

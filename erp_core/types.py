@@ -1,0 +1,52 @@
+"""Column types shared by every module: timezone-aware times and Decimal money."""
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import DateTime, Numeric
+from sqlalchemy.types import TypeDecorator
+
+# The hospital's wall clock. Naive datetimes (e.g. from an HTML form) are read in this zone;
+# values come back aware in it. Set from config HOUQIN_TIMEZONE by create_app.
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def set_local_timezone(name):
+    global LOCAL_TZ
+    LOCAL_TZ = ZoneInfo(name)
+
+
+def now():
+    """Aware 'now' in the hospital's zone."""
+    return datetime.now(LOCAL_TZ)
+
+
+def aware(value):
+    """Interpret a naive datetime as hospital-local time; leave aware ones alone."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=LOCAL_TZ)
+    return value
+
+
+class UTCDateTime(TypeDecorator):
+    """Stored as UTC (SQLite keeps no offset, PostgreSQL timestamptz does); always
+    returned aware, in the hospital's zone."""
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = aware(value).astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(LOCAL_TZ)
+
+
+def Money():  # noqa: N802 - reads like a type in column declarations
+    """Money is Decimal with 2 places, never float."""
+    return Numeric(14, 2, asdecimal=True)

@@ -1,0 +1,1 @@
+"""A test-only module exercising every erp_core feature (enabled by tests/conftest.py)."""

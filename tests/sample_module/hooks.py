@@ -1,0 +1,46 @@
+from erp_core.dashboard import Widget
+from erp_core.hookspecs import hookimpl
+from erp_core.printing import PrintFormat
+
+EVENTS = []   # (doctype, event) seen by the doc-event hook, for tests
+
+
+@hookimpl
+def houqin_roles():
+    return {
+        "Sample Clerk": {"SampleRequest": ["read", "create", "write", "delete", "print", "export", "import"],
+                         "SampleInvoice": ["read", "create", "write", "submit", "cancel"]},
+        "Sample Manager": {"SampleRequest": ["read", "print"]},
+        "Sample Own": {"SampleRequest": ["read", "create", "write", "print", "export"]},
+        "Auditor": {"SampleRequest": ["read"], "SampleInvoice": ["read"]},
+    }
+
+
+@hookimpl
+def houqin_print_formats():
+    from .models import SampleRequest
+    return [PrintFormat(name="sample.request", title="Sample request", template="sample/print/request.html",
+                        model=SampleRequest),
+            PrintFormat(name="sample.blank", title="Blank sample form", template="sample/print/request.html",
+                        permission="SampleRequest")]
+
+
+@hookimpl
+def houqin_dashboard_widgets():
+    from erp_core.extensions import db
+    from erp_core.permissions import scoped_select
+    from sqlalchemy import func, select
+    from .models import SampleRequest
+
+    def count(user):
+        stmt = scoped_select(SampleRequest, user).with_only_columns(func.count()).select_from(SampleRequest)
+        return {"value": db.session.scalar(stmt)}
+
+    return [Widget("sample_count", "Sample requests", "SampleRequest", count),
+            Widget("sample_bars", "Sample amounts", "SampleInvoice",
+                   lambda user: {"points": [("一月", 3), ("二月", 5)]}, kind="bars")]
+
+
+@hookimpl
+def houqin_doc_event(doc, event):
+    EVENTS.append((type(doc).__name__, event))

@@ -1,0 +1,93 @@
+"""The shell: dashboard widgets, settings, CSRF, no external resources, 4xx pages, CLI check."""
+import re
+
+from click.testing import CliRunner
+
+from erp_core.cli import cli
+from erp_core.models import Settings
+
+
+def test_dashboard_shows_widgets_the_role_may_read(client, login_as):
+    login_as("Sample Own")
+    page = client.get("/").get_data(as_text=True)
+    assert 'data-widget="sample_count"' in page and 'data-widget="sample_bars"' not in page
+    login_as("Sample Clerk")
+    page = client.get("/").get_data(as_text=True)
+    assert 'data-widget="sample_bars"' in page and "<svg" in page
+
+
+def test_anonymous_home_goes_to_login(client):
+    resp = client.get("/")
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+
+
+def test_pages_load_nothing_from_outside(client, login_as):
+    login_as("Admin")
+    for url in ("/", "/sample/sample_request/list/", "/sample/sample_request/add", "/settings/"):
+        html = client.get(url).get_data(as_text=True)
+        external = re.findall(r'(?:src|href)=["\'](?:https?:)?//[^"\']+', html)
+        assert not external, (url, external)
+
+
+def test_settings_page_saves_and_validates(client, login_as, session):
+    login_as("Sample Clerk")
+    assert client.get("/settings/").status_code == 403
+    login_as("Admin")
+    assert client.post("/settings/", data={"hospital_name": ""}).status_code == 422
+    resp = client.post("/settings/", data={"hospital_name": "测试医院", "department_name": "后勤处",
+                                           "address": "", "phone": ""})
+    assert resp.status_code == 302
+    assert session.get(Settings, 1).hospital_name == "测试医院"
+
+
+def test_csrf_is_required_for_cookie_writes_but_not_for_jwt(app):
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        client = app.test_client()
+        from erp_core.testing import ensure_user, PASSWORD
+        user = ensure_user(app, "Sample Clerk")
+        page = client.get("/login/").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        assert client.post("/login/", data={"username": user, "password": PASSWORD,
+                                            "csrf_token": token}).status_code == 302
+        refused = client.post("/api/v1/sample_request/", json={"title": "x", "amount": "1"})
+        assert refused.status_code == 400
+        jwt = app.test_client().post("/api/v1/security/login", json={
+            "username": user, "password": PASSWORD, "provider": "db"})
+        assert jwt.status_code == 200
+        ok = client.post("/api/v1/sample_request/", json={"title": "x", "amount": "1"},
+                         headers={"Authorization": f"Bearer {jwt.json['access_token']}"})
+        assert ok.status_code == 201
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_check_command_reports_fonts_and_schema(app):
+    result = CliRunner().invoke(cli, ["check"], obj=app)
+    assert result.exit_code == 0, result.output
+    assert "CJK font" in result.output and "HarfBuzz" in result.output and "database" in result.output
+
+
+def test_print_command_batches_into_one_pdf(app, session, tmp_path):
+    from decimal import Decimal
+    from pypdf import PdfReader
+    from tests.sample_module.models import SampleRequest
+    session.add_all([SampleRequest(title=f"批量{i}", amount=Decimal("1")) for i in range(3)])
+    session.commit()
+    out = tmp_path / "batch.pdf"
+    result = CliRunner().invoke(cli, ["print", "sample.request", "--all", "-o", str(out), "-j", "2"], obj=app)
+    assert result.exit_code == 0, result.output
+    assert len(PdfReader(str(out)).pages) == 3
+    bad = CliRunner().invoke(cli, ["print", "sample.request", "NOPE-1", "-o", str(out)], obj=app)
+    assert bad.exit_code != 0 and "not found" in bad.output
+
+
+def test_demo_data_loads_once_and_prints_a_password(app, session):
+    from erp_core.demo import load_demo, role_username
+    from erp_core.permissions import declared_roles
+    password = load_demo(app)
+    assert password and app.appbuilder.sm.find_user(username="admin")
+    assert session.get(Settings, 1).hospital_name
+    for role in declared_roles(app):
+        assert app.appbuilder.sm.find_user(username=role_username(role))
+    assert load_demo(app) != password          # a second run resets the admin password only

@@ -1,0 +1,1 @@
+"""Front desk convenience services: small sales, belongings storage, bookings."""

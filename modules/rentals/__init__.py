@@ -1,0 +1,1 @@
+"""Front desk lending: wheelchairs, flat carts, umbrellas, reading glasses."""

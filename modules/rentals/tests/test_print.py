@@ -1,0 +1,44 @@
+"""Receipts and the daily cash summary as PDFs: Chinese text, CJK font, QR, signature image."""
+import base64
+import subprocess
+from datetime import timedelta
+from io import BytesIO
+
+from pypdf import PdfReader
+
+from erp_core.types import now
+from modules.rentals import services
+
+from .test_lending import PNG, lend
+
+
+def text_and_fonts(pdf):
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True).stdout.decode().replace(" ", "")
+    fonts = subprocess.run(["pdffonts", "-"], input=pdf, capture_output=True).stdout.decode()
+    return text, fonts
+
+
+def test_receipt_has_chinese_qr_and_signature(client, login_as, session, wheelchair):
+    loan = lend(session, signature_png=PNG)
+    login_as("Front Desk")
+    pdf = client.get(f"/print/rentals.receipt/{loan.name}.pdf").data
+    text, fonts = text_and_fonts(pdf)
+    assert "租借单" in text and "王秀英" in text and loan.name in text and "¥300.00" in text
+    assert "WenQuanYi" in fonts
+    images = PdfReader(BytesIO(pdf)).pages[0].images
+    assert len(images) >= 1                    # the signature (the QR is vector SVG)
+
+
+def test_return_receipt_and_cash_summary(client, login_as, session, wheelchair):
+    loan = lend(session, by="t_front_desk")
+    services.return_loan(loan, returned_at=loan.lent_at + timedelta(hours=2), by="t_front_desk")
+    session.commit()
+    login_as("Front Desk")
+    text, fonts = text_and_fonts(client.get(f"/print/rentals.return_receipt/{loan.name}.pdf").data)
+    assert "归还单" in text and "¥4.00" in text and "¥296.00" in text and "WenQuanYi" in fonts
+    day = now().date().isoformat()
+    text, _fonts = text_and_fonts(client.get(f"/print/rentals.cash_summary/{day}.pdf").data)
+    assert "押金" in text and "¥300.00" in text and "¥296.00" in text and "¥4.00" in text
+    assert client.get("/print/rentals.cash_summary/yesterday.pdf").status_code == 404
+    login_as("Sample Own")                      # a role with no rental permissions
+    assert client.get(f"/print/rentals.cash_summary/{day}.pdf").status_code == 403

@@ -1,0 +1,1 @@
+"""Outsourced vendors, service contracts and the monthly quality assessment."""

@@ -231,12 +231,14 @@ def _before_flush(session, flush_context, instances):
             continue
         before = committed_value(doc, "docstatus")
         marker = getattr(doc, "_audit_action", None)
-        if "workflow_state" in diff and not (marker and marker[0] == "transition"):
+        # a workflow transition's own effect (e.g. recording the award) is the controlled path,
+        # also when the effect flushes before the state itself changes
+        in_transition = (marker and marker[0] == "transition") or doc.__dict__.get("_houqin_in_transition")
+        if "workflow_state" in diff and not in_transition:
             raise ValidationError(_("The state of %(doc)s changes only through its workflow actions.", doc=doc.name))
         if before == CANCELLED:
             raise ValidationError(_("%(doc)s is cancelled and cannot be changed; amend it instead.", doc=doc.name))
-        if before == SUBMITTED and not (marker and marker[0] == "transition"):
-            # a workflow transition's own effect (e.g. recording the award) is the controlled path
+        if before == SUBMITTED and not in_transition:
             locked = set(diff) - _ALWAYS_WRITABLE - doc._meta.allow_on_submit
             if locked:
                 raise ValidationError(_("%(doc)s is submitted and read-only; cannot change: %(fields)s",

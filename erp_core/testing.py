@@ -174,6 +174,18 @@ def api_token(app, client):
     return _token
 
 
+@pytest.fixture
+def travel():
+    """``travel(days=3)`` moves ``erp_core.types.now()`` forward (cumulative); reset after the test."""
+    from datetime import timedelta
+    from . import types
+
+    def _travel(**delta):
+        types.CLOCK_OFFSET += timedelta(**delta)
+    yield _travel
+    types.CLOCK_OFFSET = timedelta(0)
+
+
 def get_user(app, role):
     from .extensions import db
     name = ensure_user(app, role)

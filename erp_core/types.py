@@ -1,5 +1,5 @@
 """Column types shared by every module: timezone-aware times and Decimal money."""
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, Numeric
@@ -15,9 +15,14 @@ def set_local_timezone(name):
     LOCAL_TZ = ZoneInfo(name)
 
 
+# Tests move the clock (a bid deadline passing, a publicity period ending) instead of
+# editing stored dates: erp_core.testing's ``travel`` fixture sets this.
+CLOCK_OFFSET = timedelta(0)
+
+
 def now():
     """Aware 'now' in the hospital's zone."""
-    return datetime.now(LOCAL_TZ)
+    return datetime.now(LOCAL_TZ) + CLOCK_OFFSET
 
 
 def aware(value):

@@ -5,9 +5,12 @@ and a ``<Model>Api`` (FAB ModelRestApi) sharing one permission name, plus its me
 Both read through ``ScopedInterface`` (record rules), both refuse stale edits, both turn a
 ``UserError`` into a translated 4xx instead of FAB's flash-and-redirect-with-200.
 """
+import json
+from decimal import Decimal
+
 from flask import Response, abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import ModelRestApi, ModelView, expose
-from flask_appbuilder.api import safe
+from flask_appbuilder.api import BaseApi, safe
 from flask_appbuilder.security.decorators import has_access, protect
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import LargeBinary, inspect as sa_inspect
@@ -20,6 +23,7 @@ from . import audit, document, workflow
 from .document import SYSTEM_FIELDS
 from .errors import Conflict, NotFound, PermissionDenied, UserError, ValidationError
 from .exports import read_table, to_csv, to_xlsx
+from .extensions import db
 from .permissions import (API_METHOD_ACTIONS, VIEW_METHOD_ACTIONS, ScopedInterface, request_user,
                           user_can)
 
@@ -576,3 +580,31 @@ def register_documents(appbuilder, registry, documents):
             cls._api = build_api(cls, manifest)
             ext = current_app.extensions["houqin"]
             ext.apis[cls] = appbuilder.add_api(cls._api)
+
+
+class ActionApi(BaseApi):
+    """Base of a module's action endpoints (lend, sell, record a bid...): JSON in, one
+    transaction, a translated 4xx ``{"message"}`` on a refused action, commit on success.
+    Subclasses set ``resource_name``, ``class_permission_name`` and ``method_permission_name``."""
+    allow_browser_login = True
+
+    def run(self, work, status=200, body_required=True):
+        """``work(body, user) -> dict``; body is the JSON object sent (or {} for a GET)."""
+        if request.method == "GET":
+            body = dict(request.args)
+        else:
+            try:    # amounts arrive as Decimal, never float
+                body = json.loads(request.get_data(as_text=True) or "null", parse_float=Decimal)
+            except ValueError:
+                body = None
+        if body is None and not body_required:
+            body = {}
+        if not isinstance(body, dict):
+            return respond(400, {"message": _("Request body must be a JSON object.")})
+        try:
+            result = work(body, request_user())
+            db.session.commit()
+        except (UserError, StaleDataError) as exc:
+            db.session.rollback()
+            return respond(user_error_status(exc), {"message": str(exc)})
+        return respond(status, result)

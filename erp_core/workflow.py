@@ -100,17 +100,21 @@ def apply(doc, action, *, by, reason=None):
         raise ValidationError(refusal)
     old, new = wf.state(doc.workflow_state), wf.state(t.dest)
     with acting_as(username_of(by)):
-        if t.run:
-            t.run(doc, by=by, reason=reason)
-        if old.docstatus == DRAFT and new.docstatus == SUBMITTED:
-            fire(doc, "before_submit")
-        doc.workflow_state = t.dest
-        doc.docstatus = new.docstatus
-        if new.docstatus == CANCELLED and reason:
-            doc.cancel_reason = reason
-        doc._audit_action = ("transition", {"action": action, "from": old.name, "to": new.name,
-                                            **({"reason": reason} if reason else {})})
-        _session_of(doc).flush()
+        doc.__dict__["_houqin_in_transition"] = True
+        try:
+            if t.run:
+                t.run(doc, by=by, reason=reason)
+            if old.docstatus == DRAFT and new.docstatus == SUBMITTED:
+                fire(doc, "before_submit")
+            doc.workflow_state = t.dest
+            doc.docstatus = new.docstatus
+            if new.docstatus == CANCELLED and reason:
+                doc.cancel_reason = reason
+            doc._audit_action = ("transition", {"action": action, "from": old.name, "to": new.name,
+                                                **({"reason": reason} if reason else {})})
+            _session_of(doc).flush()
+        finally:
+            doc.__dict__.pop("_houqin_in_transition", None)
         fire(doc, "on_transition")
         if old.docstatus == DRAFT and new.docstatus == SUBMITTED:
             fire(doc, "on_submit")

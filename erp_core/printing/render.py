@@ -84,10 +84,21 @@ def money(value):
     return "" if value is None or value == "" else yuan(value)
 
 
+def when(value, fmt="%Y-%m-%d %H:%M"):
+    """A date or time as the hospital reads it (aware values shown in its zone)."""
+    from ..types import LOCAL_TZ
+    if value is None or value == "":
+        return ""
+    if hasattr(value, "astimezone") and getattr(value, "tzinfo", None) is not None:
+        value = value.astimezone(LOCAL_TZ)
+    return value.strftime(fmt) if hasattr(value, "hour") else value.strftime("%Y-%m-%d")
+
+
 def init_app(app):
     app.extensions["houqin_print"] = PrintRegistry()
     app.jinja_env.globals["qr_data_uri"] = qr_data_uri
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["when"] = when
 
 
 def render_html(fmt, doc=None, **extra):

@@ -1,0 +1,1 @@
+"""Procurement tendering: budget lines, tenders, sealed bids, the evaluation committee and the award."""

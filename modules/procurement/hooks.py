@@ -10,15 +10,15 @@ READ = ["read", "print", "export"]
 
 @hookimpl
 def houqin_roles():
-    # "Evaluation" is the experts' scoring desk; experts read only their own tenders (record rule)
-    # and no bid: they score bids by blind label through the desk.
+    # "Evaluation" is the experts' scoring desk, their only door: the tender's page, its history
+    # and the bids name the bidders, and experts score blind (bids by label, their tenders only).
     return {
         OFFICER: {"BudgetLine": READ, "Tender": ["read", "create", "write", "delete", "print", "export"],
                   "Bid": ["read", "create", "write", "print", "export"], "Vendor": ["read"],
                   "Evaluation": ["print"]},
         MANAGER: {"BudgetLine": ["read", "create", "write", "delete", "print", "export", "import"],
                   "Tender": READ, "Bid": READ, "Vendor": ["read"], "Evaluation": ["print"]},
-        EXPERT: {"Tender": ["read"], "Evaluation": ["read", "write", "print"]},
+        EXPERT: {"Evaluation": ["read", "write", "print"]},
         "Auditor": {"BudgetLine": ["read", "export"], "Tender": ["read", "export"], "Bid": ["read", "export"]},
     }
 
@@ -29,6 +29,9 @@ def houqin_register_views(appbuilder):
     appbuilder.add_api(TenderActionsApi)
     appbuilder.add_api(BidDeskApi)
     appbuilder.add_api(ScoringApi)
+    from flask import current_app
+    from .views import desk
+    current_app.jinja_env.globals["procurement_desk"] = desk
     appbuilder.add_view(ScoringView, "Scoring", label=_l("My evaluations"), icon="fa-pencil-square-o",
                         category="procurement", href="/procurement/scoring/")
 

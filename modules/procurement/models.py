@@ -20,6 +20,8 @@ from erp_core.types import Money, UTCDateTime, now
 from erp_core.workflow import State, Transition, Workflow
 from modules.vendor_contracts.models import CATEGORIES
 
+from .showmixins import TenderShowMixin
+
 OFFICER, EXPERT, MANAGER = "Procurement Officer", "Evaluation Expert", "Procurement Manager"
 METHODS = {"open": _l("Open tendering"), "invited": _l("Invited tendering"),
            "negotiation": _l("Competitive negotiation"), "single_source": _l("Single source")}
@@ -132,6 +134,7 @@ class Tender(Document):
         title, title_plural = _l("Tender"), _l("Tenders")
         naming = "ZB-.YYYY.-.###"
         icon = "fa-gavel"
+        view_mixins = (TenderShowMixin,)
         allow_on_submit = ("publicity_days", "service_start", "service_months", "opening_place", "proceed_decision")
         children = ("criteria", "invitees")
         list_columns = ["name", "title", "category", "method", "estimated_amount", "bid_deadline", "workflow_state"]
@@ -162,8 +165,6 @@ class Tender(Document):
             "price_weight": _l("Comprehensive scoring: price points; the criteria's maximums make up the rest of 100"),
             "drop_extremes": _l("With 5 or more experts, each bid's highest and lowest expert totals are dropped"),
             "justification": _l("Required for single-source procurement")}
-        record_rules = {EXPERT: lambda user: Tender.id.in_(
-            select(Member.tender_id).where(Member.user_id == getattr(user, "id", None)))}
         workflow = Workflow(
             states=[State("draft", _l("Draft")), State("approved", _l("Approved"), docstatus=1, style="info"),
                     State("published", _l("Published"), docstatus=1, style="info"),

@@ -26,6 +26,19 @@ def _tender(pk, user):
     return t
 
 
+def _committee_tenders(user):
+    """The scoring desk's tenders: those the expert sits on (experts do not read tenders)."""
+    from .models import Member
+    return select(Tender).join(Member, Member.tender_id == Tender.id).where(Member.user_id == user.id)
+
+
+def _seat(pk, user):
+    t = db.session.scalars(_committee_tenders(user).where(Tender.id == pk)).first()
+    if t is None:
+        raise NotFound(_("Not found."))
+    return t
+
+
 def _vendor(name):
     from modules.vendor_contracts.models import Vendor
     v = db.session.scalars(select(Vendor).where((Vendor.name == str(name)) | (Vendor.credit_code == str(name)))).first()
@@ -52,6 +65,26 @@ def tender_json(t):
 def bid_json(bid):
     return {"id": bid.id, "name": bid.name, "tender": bid.tender.name, "sha256": bid.receipt_hash,
             "submitted_at": bid.submitted_at.isoformat(), "receipt": f"/print/procurement.bid_receipt/{bid.name}.pdf"}
+
+
+def desk(t):
+    """What the tender's show page offers the current user now."""
+    from erp_core.permissions import user_can
+    from modules.vendor_contracts.models import Vendor
+    from .models import EVALUATION, METHODS
+    user, state = request_user(), t.workflow_state
+    can = lambda action, perm="Tender": user_can(user, action, perm)     # noqa: E731
+    opened = state not in ("draft", "approved", "published", "closed")
+    return {"budget": services.budget_position(t) if t.budget_line else None, "methods": METHODS,
+            "evaluations": EVALUATION, "opened": opened,
+            "vendors": db.session.scalars(select(Vendor).order_by(Vendor.legal_name)).all(),
+            "registered": [r.vendor for r in t.registrations],
+            "setup": can("write") and state == "draft", "invite": can("write") and state in ("draft", "approved"),
+            "committee": can("write") and state in ("approved", "published", "closed"),
+            "register": can("write") and state == "published", "bid": can("create", "Bid") and state == "published",
+            "override": can("approve") and state == "draft", "proceed": can("approve") and state == "opened",
+            "object": can("write") and state == "publicity", "answer": can("award") and state == "publicity",
+            "see_bids": can("read", "Bid")}
 
 
 class TenderActionsApi(ActionApi):
@@ -213,7 +246,7 @@ class ScoringApi(ActionApi):
     @protect()
     @safe
     def sheet(self, pk):
-        return self.run(lambda b, u: services.scoring_sheet(_tender(pk, u), u))
+        return self.run(lambda b, u: services.scoring_sheet(_seat(pk, u), u))
 
     @expose("/<int:pk>/declare", methods=["POST"])
     @protect()
@@ -221,7 +254,7 @@ class ScoringApi(ActionApi):
     def declare(self, pk):
         """{"no_conflict": true, "statement": ""}"""
         def work(b, u):
-            t = _tender(pk, u)
+            t = _seat(pk, u)
             services.declare(t, u, no_conflict=b.get("no_conflict"), statement=b.get("statement", ""))
             return services.scoring_sheet(t, u)
         return self.run(work)
@@ -232,7 +265,7 @@ class ScoringApi(ActionApi):
     def score(self, pk):
         """{"scores": [{"bid": "A", "criterion": id, "points": "18.5"}]}"""
         def work(b, u):
-            t = _tender(pk, u)
+            t = _seat(pk, u)
             services.score(t, u, b.get("scores"))
             return services.scoring_sheet(t, u)
         return self.run(work)
@@ -242,7 +275,7 @@ class ScoringApi(ActionApi):
     @safe
     def submit(self, pk):
         def work(b, u):
-            t = _tender(pk, u)
+            t = _seat(pk, u)
             services.submit_scores(t, u)
             return services.scoring_sheet(t, u)
         return self.run(work, body_required=False)
@@ -259,14 +292,13 @@ class ScoringView(BaseView):
     @has_access
     def index(self):
         user = request_user()
-        tenders = [t for t in db.session.scalars(scoped_select(Tender, user).order_by(Tender.id.desc()))
-                   if any(m.user_id == user.id for m in t.members)]
+        tenders = db.session.scalars(_committee_tenders(user).order_by(Tender.id.desc())).all()
         return self.render_template("procurement/scoring_index.html", tenders=tenders)
 
     @expose("/<int:pk>/")
     @has_access
     def tender(self, pk):
         user = request_user()
-        t = _tender(pk, user)
+        t = _seat(pk, user)
         sheet = services.scoring_sheet(t, user)
         return self.render_template("procurement/scoring.html", t=t, sheet=sheet)

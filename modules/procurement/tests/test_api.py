@@ -71,7 +71,9 @@ def test_full_tender_from_draft_to_contract_through_the_api(app, session, client
                   for c in crit]
         ok(client.post(f"/api/v1/scoring/{tid}/scores", headers=h, json={"scores": scores}))
         if i == 0:
-            assert ok(client.get(f"{base}/evaluation", headers=h), 409)         # others' scores still sealed
+            assert client.get(f"{base}/evaluation", headers=h).status_code == 403   # experts see only their desk
+            assert client.get(f"/print/procurement.scoring_filled/{t_name(tid)}~t_expert_1.pdf",
+                              headers=h).status_code == 409                    # others' sheets sealed
         ok(client.post(f"/api/v1/scoring/{tid}/submit", headers=h))
     ok(client.post(f"/api/v1/tender/{tid}/transition/evaluate", headers=officer))
     result = ok(client.get(f"{base}/evaluation", headers=officer))
@@ -86,6 +88,11 @@ def test_full_tender_from_draft_to_contract_through_the_api(app, session, client
                              headers=api_token("Vendor Coordinator")))["result"][0]
     assert contract["workflow_state"] == "draft" and contract["source_reference"] == t["name"]
     assert ok(client.get(f"{base}/verify", headers=officer))["ok"] is True
+
+
+def t_name(tid):
+    from erp_core.extensions import db
+    return db.session.get(Tender, tid).name
 
 
 def _sealed_tender(app, session, published):
@@ -141,7 +148,7 @@ def test_role_limits(app, session, client, api_token, login_as, published, trave
     assert client.post(f"/api/v1/tender/{t.id}/transition/evaluate", headers=expert).status_code == 403
     outsider = api_token(EXPERT, "t_expert_4")                                          # not on this committee
     assert client.get(f"/api/v1/scoring/{t.id}", headers=outsider).status_code == 404
-    assert client.get(f"/api/v1/tender/{t.id}", headers=outsider).status_code == 404
+    assert client.get(f"/api/v1/tender/{t.id}", headers=expert).status_code == 403         # blind: no tender page
     assert client.get(f"/api/v1/scoring/{t.id}", headers=api_token(OFFICER)).status_code == 403
     assert client.post(f"/api/v1/tenders/{t.id}/proceed", headers=api_token(OFFICER), json={"reason": "x"}).status_code == 403
     ok(client.post(f"/api/v1/scoring/{t.id}/declare", headers=expert, json={"no_conflict": True}))
@@ -229,3 +236,21 @@ def test_printed_documents(app, session, client, login_as, published, travel):
     text = pdf_text(client.get(f"/print/procurement.non_award/{loser.name}.pdf"))
     assert loser.vendor.legal_name in text and t.winner.vendor.legal_name in text
     assert client.get(f"/print/procurement.non_award/{t.winner.name}.pdf").status_code == 409
+
+
+def test_tender_desk_page_offers_each_role_its_steps(app, session, client, login_as, published):
+    t = published()
+    login_as(OFFICER)
+    page = client.get(f"/procurement/tender/show/{t.id}").data.decode()
+    assert "接收密封投标" in page and "供应商报名" in page and "批准超预算" not in page
+    assert all(b.receipt_hash[:12] in page for b in t.bids) and "密封" in page
+    v = next(v for v in t.registrations[0].tender.registrations)      # a registered vendor that has bid
+    resp = client.post(f"/api/v1/bid_desk/{t.id}", json={"vendor": v.vendor.name, "price": "1.00"})
+    assert resp.status_code == 409 and "已投标" in resp.json["message"]     # cookie session, translated refusal
+    login_as(MANAGER)
+    page = client.get(f"/procurement/tender/show/{t.id}").data.decode()
+    assert "接收密封投标" not in page and "供应商报名" not in page
+    login_as(EXPERT)                     # on the committee, but blind: the tender's page names the bidders
+    assert client.get(f"/procurement/tender/show/{t.id}").status_code == 403
+    page = client.get("/procurement/scoring/").data.decode()
+    assert t.name in page and not any(b.vendor.legal_name in page for b in t.bids)

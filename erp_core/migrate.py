@@ -45,9 +45,17 @@ def table_owner(app=None):
             owners[table.name] = m.name
         elif mapper.class_.__module__.startswith(("erp_core", "flask_appbuilder")):
             owners[table.name] = CORE
-    for name in Model.metadata.tables:       # FAB association tables have no mapper
+    # association tables have no mapper: FAB's are ab_*, a module's are named <module>_<entity>
+    prefixes = sorted((m.name for m in registry.modules), key=len, reverse=True)
+    for name in Model.metadata.tables:
+        if name in owners:
+            continue
         if name.startswith("ab_"):
-            owners.setdefault(name, CORE)
+            owners[name] = CORE
+        else:
+            owner = next((p for p in prefixes if name.startswith(p + "_")), None)
+            if owner:
+                owners[name] = owner
     return owners
 
 

@@ -1,4 +1,5 @@
 """Column types shared by every module: timezone-aware times and Decimal money."""
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,17 @@ def set_local_timezone(name):
 # Tests move the clock (a bid deadline passing, a publicity period ending) instead of
 # editing stored dates: erp_core.testing's ``travel`` fixture sets this.
 CLOCK_OFFSET = timedelta(0)
+
+
+@contextmanager
+def clock_at(at):
+    """Run as if it were ``at`` (demo data replaying past days, benches); then the real time."""
+    global CLOCK_OFFSET
+    saved, CLOCK_OFFSET = CLOCK_OFFSET, at - datetime.now(LOCAL_TZ)
+    try:
+        yield
+    finally:
+        CLOCK_OFFSET = saved
 
 
 def now():

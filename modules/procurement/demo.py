@@ -2,16 +2,15 @@
 for bids (sealed), one in blind expert scoring, one failed for too few bids. Past steps
 are replayed on a moved clock so every date rule holds as it would have that day."""
 import secrets
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import select
 
-from erp_core import types, workflow
+from erp_core import workflow
 from erp_core.context import acting_as
-from erp_core.types import LOCAL_TZ, now
+from erp_core.types import clock_at as clock, now
 
 from . import services
 from .models import EXPERT, MANAGER, OFFICER, BudgetLine, Tender
@@ -20,16 +19,6 @@ CRITERIA = [{"title": "服务方案与质量保证措施", "kind": "technical", 
             {"title": "项目人员配置与资质", "kind": "technical", "max_points": "20"},
             {"title": "类似项目业绩与用户评价", "kind": "commercial", "max_points": "10"},
             {"title": "应急预案与院感防控", "kind": "technical", "max_points": "10"}]
-
-
-@contextmanager
-def clock(at):
-    """Run as if it were ``at`` (the demo's history), then back to the real time."""
-    types.CLOCK_OFFSET = at - datetime.now(LOCAL_TZ)
-    try:
-        yield
-    finally:
-        types.CLOCK_OFFSET = timedelta(0)
 
 
 def _user(username, first):

@@ -1,0 +1,1 @@
+"""Off-hours meal ordering for patients and staff: diets, dishes, menus, orders, kitchen production and delivery."""

@@ -7,16 +7,10 @@ is the baseline for the 8-client run, in the same process.
 Run: DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test .venv/bin/python bench/rentals_roundtrip.py
 """
 import http.client
-import json
-import os
-import socket
-import subprocess
-import sys
-import threading
 import time
 from decimal import Decimal
 
-from _setup import fresh_app, percentile
+from _setup import call, concurrently, fresh_app, login, served
 
 ROUNDS = 25
 
@@ -34,21 +28,9 @@ def main():
             db.session.add_all([Asset(code=f"B-{i:03d}", item_type=kind) for i in range(8)])
             db.session.commit()
         user = ensure_user(app, "Front Desk")
-        port = _free_port()
-        env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-                   HOUQIN_SECRET_KEY="bench-secret-key-bench-secret-key-32", PYTHONPATH=ROOT)
-        server = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-w", "4", "-b",
-                                   f"127.0.0.1:{port}", "--log-level", "warning", "erp_core.app:create_app()"],
-                                  env=env, cwd=ROOT)
-        try:
-            _wait(port)
-            token = _call(port, "/api/v1/security/login", {"username": user, "password": PASSWORD,
-                                                           "provider": "db"}, {})[1]["access_token"]
-            headers = {"Authorization": f"Bearer {token}"}
-            results = _run(port, headers)
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
+        with served(app) as port:
+            headers = login(port, user, PASSWORD)
+            results = {clients: concurrently(clients, _client(port, headers)) for clients in (1, 8)}
         db_kind = app.config["SQLALCHEMY_DATABASE_URI"].split(":")[0]
         for clients, (rate, p95) in results.items():
             print(f"{db_kind}, gunicorn 4 workers: {clients} client(s): {rate:.1f} lend+return round trips/s, "
@@ -59,54 +41,17 @@ def main():
             cleanup()
 
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait(port):
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("the server did not start")
-
-
-def _call(port, path, body, headers, conn=None):
-    conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json", **headers})
-    resp = conn.getresponse()
-    return resp.status, json.loads(resp.read())
-
-
-def _run(port, headers):
-    def client_loop(i, latencies):
+def _client(port, headers):
+    def loop(i, latencies):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         for _ in range(ROUNDS):
             t = time.perf_counter()
-            s1, r1 = _call(port, "/api/v1/rentals/lend", {"asset_code": f"B-{i:03d}", "borrower_name": "压测",
-                                                           "phone": "13800000000"}, headers, conn)
-            s2, r2 = _call(port, "/api/v1/rentals/return", {"loan": r1.get("name")}, headers, conn)
+            s1, r1 = call(port, "/api/v1/rentals/lend", {"asset_code": f"B-{i:03d}", "borrower_name": "压测",
+                                                          "phone": "13800000000"}, headers, conn)
+            s2, r2 = call(port, "/api/v1/rentals/return", {"loan": r1.get("name")}, headers, conn)
             assert s1 == 201 and s2 == 200, (r1, r2)
             latencies.append(time.perf_counter() - t)
-
-    results = {}
-    for clients in (1, 8):
-        latencies = []
-        threads = [threading.Thread(target=client_loop, args=(i, latencies)) for i in range(clients)]
-        t = time.perf_counter()
-        [th.start() for th in threads]
-        [th.join() for th in threads]
-        wall = time.perf_counter() - t
-        results[clients] = (len(latencies) / wall, percentile(latencies, 95) * 1000)
-    return results
-
+    return loop
 
 
 if __name__ == "__main__":

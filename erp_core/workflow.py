@@ -41,6 +41,16 @@ class Transition:
         object.__setattr__(self, "roles", tuple(self.roles))
 
 
+def service(package, name):
+    """A condition or effect that lives in ``<package>.services``, looked up when it runs
+    (services import the models that declare the workflow): ``service(__package__, "can_award")``."""
+    def call(doc, **kw):
+        import importlib
+        return getattr(importlib.import_module(f"{package}.services"), name)(doc, **kw)
+    call.__name__ = name
+    return call
+
+
 @dataclass
 class Workflow:
     states: list

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from erp_core.document import Document
 from erp_core.errors import ValidationError
 from erp_core.types import Money, UTCDateTime
-from erp_core.workflow import State, Transition, Workflow
+from erp_core.workflow import State, Transition, Workflow, service
 
 CLERK, KITCHEN, DIETITIAN, NURSE = "Catering Clerk", "Kitchen", "Dietitian", "Ward Nurse"
 PAYMENTS = {"paid": _l("Paid at ordering"), "inpatient": _l("Charged to the inpatient account"),
@@ -213,20 +213,6 @@ def _nurse_wards(user):
     return select(ward_nurses.c.ward_id).where(ward_nurses.c.user_id == getattr(user, "id", None))
 
 
-def _effect(name):
-    def run(doc, *, by, reason=None):
-        from . import services
-        getattr(services, name)(doc, by=by, reason=reason)
-    return run
-
-
-def _check(name):
-    def condition(doc):
-        from . import services
-        return getattr(services, name)(doc)
-    return condition
-
-
 class Order(Document):
     __tablename__ = "catering_order"
     order_for: Mapped[str] = mapped_column(String(8), default="patient")      # patient / staff
@@ -291,7 +277,7 @@ class Order(Document):
                 Transition("prepare", _l("Mark prepared"), "accepted", "prepared", roles=[KITCHEN]),
                 Transition("dispatch", _l("Out for delivery"), "prepared", "out", roles=[KITCHEN]),
                 Transition("deliver", _l("Delivered"), "out", "delivered", roles=[KITCHEN],
-                           condition=_check("can_deliver"), run=_effect("on_deliver")),
+                           condition=service(__package__, "can_deliver"), run=service(__package__, "on_deliver")),
                 Transition("cancel_order", _l("Cancel order"), ("placed", "accepted"), "cancelled",
                            roles=[CLERK, NURSE, KITCHEN, DIETITIAN], needs_reason=True, style="danger"),
             ])

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from erp_core.document import Document
 from erp_core.errors import ValidationError
 from erp_core.types import Money, UTCDateTime, now
-from erp_core.workflow import State, Transition, Workflow
+from erp_core.workflow import State, Transition, Workflow, service
 from modules.vendor_contracts.models import CATEGORIES
 
 from .showmixins import TenderShowMixin
@@ -76,21 +76,6 @@ class BudgetLine(Document):
     def remaining(self, session, exclude=None):
         committed, awarded = self.used(session, exclude)
         return self.amount - committed - awarded
-
-
-def _effect(name):
-    """Transition effects live in services (imported late: services import these models)."""
-    def run(doc, *, by, reason=None):
-        from . import services
-        getattr(services, name)(doc, by=by, reason=reason)
-    return run
-
-
-def _check(name):
-    def condition(doc):
-        from . import services
-        return getattr(services, name)(doc)
-    return condition
 
 
 class Tender(Document):
@@ -178,26 +163,26 @@ class Tender(Document):
                     State("cancelled", _l("Cancelled"), docstatus=2, style="danger")],
             transitions=[
                 Transition("approve", _l("Approve"), "draft", "approved", roles=[MANAGER],
-                           condition=_check("can_approve"), run=_effect("on_approve")),
+                           condition=service(__package__, "can_approve")),
                 Transition("publish", _l("Publish notice"), "approved", "published", roles=[OFFICER],
-                           condition=_check("can_publish"), run=_effect("on_publish")),
+                           condition=service(__package__, "can_publish"), run=service(__package__, "on_publish")),
                 Transition("close_bidding", _l("Close bidding"), "published", "closed", roles=[OFFICER],
-                           condition=_check("can_close")),
+                           condition=service(__package__, "can_close")),
                 Transition("open_bids", _l("Open bids"), "closed", "opened", roles=[OFFICER],
-                           condition=_check("can_open"), run=_effect("on_open")),
+                           condition=service(__package__, "can_open"), run=service(__package__, "on_open")),
                 Transition("evaluate", _l("Close evaluation"), "opened", "evaluated", roles=[OFFICER],
-                           condition=_check("can_evaluate"), run=_effect("on_evaluate")),
+                           condition=service(__package__, "can_evaluate"), run=service(__package__, "on_evaluate")),
                 Transition("start_publicity", _l("Publish the result"), "evaluated", "publicity", roles=[OFFICER],
-                           run=_effect("on_publicity")),
+                           run=service(__package__, "on_publicity")),
                 Transition("award", _l("Award"), "publicity", "awarded", roles=[MANAGER],
-                           condition=_check("can_award"), run=_effect("on_award")),
+                           condition=service(__package__, "can_award"), run=service(__package__, "on_award")),
                 Transition("sign_contract", _l("Create the contract"), "awarded", "contracted", roles=[OFFICER],
-                           run=_effect("on_sign")),
+                           run=service(__package__, "on_sign")),
                 Transition("fail", _l("Declare failed (流标)"), ("published", "closed", "opened", "evaluated", "publicity"),
                            "failed", roles=[OFFICER, MANAGER], needs_reason=True, style="danger",
-                           run=_effect("on_fail")),
+                           run=service(__package__, "on_fail")),
                 Transition("cancel_tender", _l("Cancel tender"), ("draft", "approved", "published", "closed"),
-                           "cancelled", roles=[MANAGER], needs_reason=True, style="danger", run=_effect("on_fail")),
+                           "cancelled", roles=[MANAGER], needs_reason=True, style="danger", run=service(__package__, "on_fail")),
             ])
 
     def __str__(self):

@@ -159,10 +159,6 @@ def override_budget(t, reason, *, by):
     return t
 
 
-def on_approve(t, *, by, reason=None):
-    pass
-
-
 # --- publishing, registration, bids ---------------------------------------------------------
 
 def can_publish(t):

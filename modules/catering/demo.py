@@ -11,7 +11,7 @@ from erp_core.context import acting_as
 from erp_core.types import clock_at as clock, now
 
 from . import services
-from .models import CLERK, DIETITIAN, KITCHEN, NURSE, Diet, Dish, MealSlot, DailyMenu, Order, Ward
+from .models import CLERK, DIETITIAN, KITCHEN, NURSE, Diet, Dish, MealSlot, DailyMenu, Ward
 
 DIETS = [("regular", "普通饮食", "basic", ""), ("soft", "软食", "basic", ""), ("liquid", "流质", "therapeutic", "固体"),
          ("low_salt", "低盐饮食", "therapeutic", "高盐, 腌制"), ("low_fat", "低脂饮食", "therapeutic", "油炸, 肥肉"),

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from erp_core.errors import NotFound, ValidationError
 from erp_core.extensions import db
-from erp_core.permissions import request_user, scoped_select
+from erp_core.permissions import scoped_select
 from erp_core.types import now
 from erp_core.views import ActionApi
 

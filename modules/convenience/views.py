@@ -1,33 +1,18 @@
 """Counter actions as JSON APIs; each class carries the permission of the document it changes."""
 from flask import request
 from flask_appbuilder import BaseView, expose
-from flask_appbuilder.api import BaseApi, safe
+from flask_appbuilder.api import safe
 from flask_appbuilder.security.decorators import has_access, protect
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from erp_core.errors import NotFound, UserError, ValidationError
 from erp_core.extensions import db
+from erp_core.views import ActionApi
 from erp_core.permissions import request_user, scoped_select
 
 from . import services
 from .models import Sale, Storage
-
-
-class _JsonApi(BaseApi):
-    allow_browser_login = True
-
-    def _do(self, work, status=200):
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            return self.response(400, message=_("Request body must be a JSON object."))
-        try:
-            result = work(body, request_user())
-            db.session.commit()
-        except UserError as exc:
-            db.session.rollback()
-            return self.response(exc.status, message=str(exc))
-        return self.response(status, **result)
 
 
 def _item(code):
@@ -49,7 +34,7 @@ def storage_json(s):
                 slip_print=f"/print/convenience.pickup_slip/{s.name}.pdf")
 
 
-class CounterSalesApi(_JsonApi):
+class CounterSalesApi(ActionApi):
     resource_name = "convenience_sales"
     class_permission_name = "Sale"
     method_permission_name = {"sell": "create", "refund": "refund"}
@@ -65,7 +50,7 @@ class CounterSalesApi(_JsonApi):
             sale = services.sell([(_item(l.get("code")), l.get("qty", 1)) for l in lines],
                                  payment_method=body.get("payment_method", "cash"), by=user)
             return sale_json(sale)
-        return self._do(work, 201)
+        return self.run(work, 201)
 
     @expose("/refund", methods=["POST"])
     @protect()
@@ -76,10 +61,10 @@ class CounterSalesApi(_JsonApi):
             if sale is None:
                 raise NotFound(_("Unknown sale: %(name)s", name=body.get("sale") or ""))
             return sale_json(services.refund(sale, reason=body.get("reason", ""), by=user))
-        return self._do(work)
+        return self.run(work)
 
 
-class StockMovesApi(_JsonApi):
+class StockMovesApi(ActionApi):
     resource_name = "convenience_stock"
     class_permission_name = "SaleItem"
     method_permission_name = {"receive": "receive", "adjust": "adjust", "low": "read"}
@@ -92,7 +77,7 @@ class StockMovesApi(_JsonApi):
             item = services.receive_stock(_item(body.get("code")), body.get("qty"), reason=body.get("reason", ""),
                                           by=user)
             return {"item_code": item.code, "stock": item.stock}
-        return self._do(work)
+        return self.run(work)
 
     @expose("/adjust", methods=["POST"])
     @protect()
@@ -102,7 +87,7 @@ class StockMovesApi(_JsonApi):
             item = services.adjust_stock(_item(body.get("code")), body.get("delta"), reason=body.get("reason", ""),
                                          by=user)
             return {"item_code": item.code, "stock": item.stock}
-        return self._do(work)
+        return self.run(work)
 
     @expose("/low", methods=["GET"])
     @protect()
@@ -112,7 +97,7 @@ class StockMovesApi(_JsonApi):
                                            "level": i.low_stock_level} for i in services.low_stock()])
 
 
-class BelongingsApi(_JsonApi):
+class BelongingsApi(ActionApi):
     resource_name = "convenience_storage"
     class_permission_name = "Storage"
     method_permission_name = {"store": "create", "pickup": "pickup", "unclaimed": "read"}
@@ -126,7 +111,7 @@ class BelongingsApi(_JsonApi):
                                                description=body.get("description", ""),
                                                items_count=body.get("items_count", 1),
                                                location=body.get("location", ""), tag=body.get("tag"), by=user))
-        return self._do(work, 201)
+        return self.run(work, 201)
 
     @expose("/pickup", methods=["POST"])
     @protect()
@@ -138,7 +123,7 @@ class BelongingsApi(_JsonApi):
                 raise NotFound(_("Unknown tag: %(tag)s", tag=body.get("tag") or ""))
             return storage_json(services.pick_up(storage, tag=body.get("tag"), phone_last4=body.get("phone_last4"),
                                                  picked_up_by=body.get("picked_up_by", ""), by=user))
-        return self._do(work)
+        return self.run(work)
 
     @expose("/unclaimed", methods=["GET"])
     @protect()

@@ -2,15 +2,14 @@
 (erp_core.context.actor) and checks the permission of the document it touches."""
 from flask import request, session
 from flask_appbuilder import BaseView, expose
-from flask_appbuilder.api import BaseApi, safe
+from flask_appbuilder.api import safe
 from flask_appbuilder.security.decorators import has_access, protect
 from flask_babel import gettext as _
 
 from erp_core.context import actor
-from erp_core.errors import NotFound, UserError, ValidationError
-from erp_core.extensions import db
+from erp_core.errors import NotFound, ValidationError
 from erp_core.permissions import request_user, require
-from erp_core.views import respond
+from erp_core.views import ActionApi
 
 from modules.convenience import services as shop
 from modules.convenience.views import sale_json, storage_json
@@ -42,38 +41,25 @@ def lookup(code):
     raise NotFound(_("Nothing found for %(code)s.", code=code))
 
 
-class CounterApi(BaseApi):
+class CounterApi(ActionApi):
     resource_name = "counter"
     class_permission_name = "Counter"
     method_permission_name = {"lookup": "read", "act": "read", "clerk": "read", "pin": "write"}
-    allow_browser_login = True
 
     @expose("/lookup", methods=["GET"])
     @protect()
     @safe
     def lookup(self):
-        try:
-            return respond(200, lookup(request.args.get("code")))
-        except UserError as exc:
-            return self.response(exc.status, message=str(exc))
+        return self.run(lambda body, user: lookup(body.get("code")))
 
     @expose("/act/<action>", methods=["POST"])
     @protect()
     @safe
     def act(self, action):
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            return self.response(400, message=_("Request body must be a JSON object."))
         handler = ACTIONS.get(action)
         if handler is None:
             return self.response(404, message=_("Unknown action: %(action)s", action=action))
-        try:
-            result = handler(body, request_user(), actor())
-            db.session.commit()
-        except UserError as exc:
-            db.session.rollback()
-            return self.response(exc.status, message=str(exc))
-        return respond(200, result)
+        return self.run(lambda body, user: handler(body, user, actor()))
 
     @expose("/clerk", methods=["POST", "DELETE"])
     @protect()
@@ -95,16 +81,12 @@ class CounterApi(BaseApi):
     @safe
     def pin(self):
         """A supervisor sets a clerk's counter PIN."""
-        body = request.get_json(silent=True) or {}
-        try:
+        def work(body, user):
             if not self.appbuilder.sm.find_user(username=str(body.get("username", ""))):
                 raise NotFound(_("Unknown user."))
             rentals.set_clerk_pin(str(body["username"]), str(body.get("pin", "")))
-            db.session.commit()
-        except UserError as exc:
-            db.session.rollback()
-            return self.response(exc.status, message=str(exc))
-        return self.response(200, username=body["username"])
+            return {"username": body["username"]}
+        return self.run(work)
 
 
 def _lend(body, user, clerk):

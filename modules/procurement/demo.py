@@ -2,7 +2,7 @@
 for bids (sealed), one in blind expert scoring, one failed for too few bids. Past steps
 are replayed on a moved clock so every date rule holds as it would have that day."""
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import current_app

@@ -18,7 +18,7 @@ from erp_core.document import Document
 from erp_core.errors import ValidationError
 from erp_core.types import Money, UTCDateTime, now
 from erp_core.workflow import State, Transition, Workflow, service
-from modules.vendor_contracts.models import CATEGORIES
+from modules.vendor_contracts.models import CATEGORIES  # noqa: F401 - the tender's categories are the contracts'
 
 from .showmixins import TenderShowMixin
 

@@ -3,7 +3,6 @@
 Generic CRUD, workflow buttons and history come from erp_core; these endpoints carry the
 steps that are not a field edit: criteria, invitees, registration, bids, the committee,
 objections, the manager's recorded decisions and the hash verification."""
-from flask import request
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.api import safe
 from flask_appbuilder.security.decorators import has_access, protect

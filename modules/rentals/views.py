@@ -3,13 +3,14 @@ from datetime import date
 
 from flask import request
 from flask_appbuilder import BaseView, expose
-from flask_appbuilder.api import BaseApi, safe
+from flask_appbuilder.api import safe
 from flask_appbuilder.security.decorators import has_access, protect
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from erp_core.errors import NotFound, UserError, ValidationError
 from erp_core.extensions import db
+from erp_core.views import ActionApi
 from erp_core.permissions import request_user, scoped_select
 from erp_core.types import now
 
@@ -57,25 +58,12 @@ def _loan(body, user):
     return loan
 
 
-class RentalsApi(BaseApi):
+class RentalsApi(ActionApi):
     """/api/v1/rentals/...: what the counter does, as JSON."""
     resource_name = "rentals"
     class_permission_name = "Loan"
     method_permission_name = ACTIONS
-    allow_browser_login = True
     openapi_spec_tag = "Rentals"
-
-    def _do(self, work, status=200):
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            return self.response(400, message=_("Request body must be a JSON object."))
-        try:
-            result = work(body, request_user())
-            db.session.commit()
-        except UserError as exc:
-            db.session.rollback()
-            return self.response(exc.status, message=str(exc))
-        return self.response(status, **result)
 
     @expose("/lend", methods=["POST"])
     @protect()
@@ -91,7 +79,7 @@ class RentalsApi(BaseApi):
                                  payment_method=body.get("payment_method", "cash"), due_at=_time(body.get("due_at")),
                                  signature_png=body.get("signature"), by=user)
             return loan_json(loan)
-        return self._do(work, 201)
+        return self.run(work, 201)
 
     @expose("/return", methods=["POST"])
     @protect()
@@ -103,7 +91,7 @@ class RentalsApi(BaseApi):
                                         damage_charge=_money(body.get("damage_charge", "0")),
                                         signature_png=body.get("signature"), by=user)
             return loan_json(loan)
-        return self._do(work)
+        return self.run(work)
 
     @expose("/signature", methods=["POST"])
     @protect()
@@ -112,13 +100,13 @@ class RentalsApi(BaseApi):
         def work(body, user):
             loan = services.add_signature(_loan(body, user), body.get("kind", "handover"), body.get("png"), by=user)
             return loan_json(loan)
-        return self._do(work)
+        return self.run(work)
 
     @expose("/lost", methods=["POST"])
     @protect()
     @safe
     def lost(self):
-        return self._do(lambda body, user: loan_json(services.mark_lost(_loan(body, user), by=user)))
+        return self.run(lambda body, user: loan_json(services.mark_lost(_loan(body, user), by=user)))
 
     @expose("/disinfect", methods=["POST"])
     @protect()
@@ -130,7 +118,7 @@ class RentalsApi(BaseApi):
                 raise NotFound(_("Unknown asset code: %(code)s", code=body.get("asset_code") or ""))
             services.disinfect(asset, method=body.get("method", ""), note=body.get("note", ""), by=user)
             return {"asset": asset.code, "status": asset.status}
-        return self._do(work)
+        return self.run(work)
 
     @expose("/availability", methods=["GET"])
     @protect()

@@ -6,7 +6,7 @@ from datetime import date
 
 from flask import Response, request
 from flask_appbuilder import BaseView, expose
-from flask_appbuilder.api import BaseApi, safe
+from flask_appbuilder.api import safe
 from flask_appbuilder.security.decorators import has_access, protect
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -16,7 +16,7 @@ from erp_core.exports import to_xlsx
 from erp_core.extensions import db
 from erp_core.permissions import request_user, scoped_select
 from erp_core.types import now
-from erp_core.views import respond
+from erp_core.views import ActionApi, respond
 
 from . import services
 from .models import Assessment, Contract
@@ -42,12 +42,11 @@ def _period():
     return year, month
 
 
-class AssessmentActionsApi(BaseApi):
+class AssessmentActionsApi(ActionApi):
     resource_name = "assessments"
     class_permission_name = "Assessment"
     method_permission_name = {"open": "create", "finding": "write", "incident": "write", "settlement": "read",
                               "retention": "read"}
-    allow_browser_login = True
 
     def _assessment(self, pk):
         a = db.session.scalars(scoped_select(Assessment, request_user()).where(Assessment.id == pk)).first()
@@ -56,13 +55,8 @@ class AssessmentActionsApi(BaseApi):
         return a
 
     def _run(self, work, status=200):
-        try:
-            result = work()
-            db.session.commit()
-        except UserError as exc:
-            db.session.rollback()
-            return respond(exc.status, {"message": str(exc)})
-        return respond(status, result)
+        # these actions read their own body (JSON or a multipart photo upload)
+        return self.run(lambda body, user: work(), status, body_required=False)
 
     @expose("/open", methods=["POST"])
     @protect()

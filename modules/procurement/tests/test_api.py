@@ -4,7 +4,6 @@ import io
 from datetime import timedelta
 
 import pypdf
-import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 

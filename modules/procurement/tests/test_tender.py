@@ -9,7 +9,7 @@ from erp_core.errors import Conflict, PermissionDenied, ValidationError
 from erp_core.testing import get_user
 from erp_core.types import now
 from modules.procurement import services
-from modules.procurement.models import MANAGER, OFFICER, Bid, Envelope, Tender
+from modules.procurement.models import MANAGER, OFFICER, Envelope
 from .conftest import new_tender, open_tender, score_all
 
 

@@ -129,6 +129,8 @@ def set_invitees(t, vendors, *, by):
 
 def budget_position(t):
     line = t.budget_line
+    if line is None:
+        raise ValidationError(_("Choose the budget line."))
     committed, awarded = line.used(db.session, exclude=t.id)
     return {"amount": line.amount, "committed": committed, "awarded": awarded,
             "remaining": line.amount - committed - awarded}
@@ -146,16 +148,23 @@ def can_approve(t):
 
 
 def override_budget(t, reason, *, by):
+    pos = budget_position(t)
+    return _manager_decision(t, "budget_override", reason, state="draft", by=by,
+                             required=_("A reason is required to override the budget."),
+                             estimate=str(t.estimated_amount), remaining=str(pos["remaining"]))
+
+
+def _manager_decision(t, field, reason, *, state, required, by, **facts):
+    """A manager's recorded decision (budget override, proceeding with fewer bids): the
+    reason on the tender and an audit row with the facts it was taken on."""
     _require(by, "approve")
-    _state(t, "draft")
+    _state(t, state)
     reason = _text(reason, 2000)
     if not reason:
-        raise ValidationError(_("A reason is required to override the budget."))
-    pos = budget_position(t)
+        raise ValidationError(required)
     with acting_as(username_of(by)):
-        t.budget_override = reason
-        audit.record(db.session, t, "budget_override", reason=reason, estimate=str(t.estimated_amount),
-                     remaining=str(pos["remaining"]))
+        setattr(t, field, reason)
+        audit.record(db.session, t, field, reason=reason, **facts)
     return t
 
 
@@ -343,15 +352,9 @@ def after_transition(t):
 
 def record_proceed_decision(t, reason, *, by):
     """A negotiation with fewer valid bids than usual goes on only on the manager's recorded decision."""
-    _require(by, "approve")
-    _state(t, "opened")
-    reason = _text(reason, 2000)
-    if not reason:
-        raise ValidationError(_("A reason is required to proceed with fewer bids."))
-    with acting_as(username_of(by)):
-        t.proceed_decision = reason
-        audit.record(db.session, t, "proceed_decision", reason=reason, valid_bids=len(valid_bids(t)))
-    return t
+    return _manager_decision(t, "proceed_decision", reason, state="opened", by=by,
+                             required=_("A reason is required to proceed with fewer bids."),
+                             valid_bids=len(valid_bids(t)))
 
 
 # --- the committee ----------------------------------------------------------------------

@@ -185,7 +185,8 @@ def test_bad_input_is_refused_with_4xx(app, session, client, api_token, publishe
         assert resp.json and resp.json.get("message")
     base = {"title": "x", "category": "cleaning", "budget_line": budget.id, "estimated_amount": "100.00"}
     for bad in ({"estimated_amount": "-1"}, {"method": "lottery"}, {"category": "nope"}, {"price_weight": "120"},
-                {"method": "single_source", "justification": ""}, {"estimated_amount": "abc"},
+                {"method": "single_source", "justification": ""}, {"estimated_amount": "abc"}, {"budget_line": None},
+                {"budget_line": 999999}, {"publicity_days": 0}, {"service_months": "x"},
                 {"bid_deadline": (now() + timedelta(days=3)).isoformat(), "opening_at": now().isoformat()}):
         resp = client.post("/api/v1/tender/", headers=h, json={**base, **bad})
         assert 400 <= resp.status_code < 500, (bad, resp.get_data(as_text=True))

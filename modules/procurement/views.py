@@ -66,6 +66,12 @@ def bid_json(bid):
             "submitted_at": bid.submitted_at.isoformat(), "receipt": f"/print/procurement.bid_receipt/{bid.name}.pdf"}
 
 
+def bid_files(bid):
+    from .models import BidFile
+    return db.session.execute(select(BidFile.id, BidFile.filename).where(BidFile.bid_id == bid.id)
+                              .order_by(BidFile.id)).all()
+
+
 def desk(t):
     """What the tender's show page offers the current user now."""
     from erp_core.permissions import user_can
@@ -83,7 +89,7 @@ def desk(t):
             "register": can("write") and state == "published", "bid": can("create", "Bid") and state == "published",
             "override": can("approve") and state == "draft", "proceed": can("approve") and state == "opened",
             "object": can("write") and state == "publicity", "answer": can("award") and state == "publicity",
-            "see_bids": can("read", "Bid")}
+            "see_bids": can("read", "Bid"), "files": bid_files}
 
 
 class TenderActionsApi(ActionApi):
@@ -208,7 +214,7 @@ class BidDeskApi(ActionApi):
     """The bid desk: sealed bids are received here (and only here)."""
     resource_name = "bid_desk"
     class_permission_name = "Bid"
-    method_permission_name = {"receive": "create", "bond": "write"}
+    method_permission_name = {"receive": "create", "bond": "write", "document": "read"}
 
     @expose("/<int:pk>", methods=["POST"])
     @protect()
@@ -233,6 +239,29 @@ class BidDeskApi(ActionApi):
             services.set_bond_paid(bid, b.get("paid") is True, by=u)
             return {"bid": bid.name, "bond_paid": bid.bond_paid}
         return self.run(work)
+
+
+    @expose("/file/<int:file_id>", methods=["GET"])
+    @protect()
+    @safe
+    def document(self, file_id):
+        """A document of a bid's technical envelope: sealed, like the envelope, until the opening."""
+        from flask import Response
+        from erp_core.errors import Conflict, UserError
+        from erp_core.views import respond, user_error_status
+        from .models import BidFile
+        try:
+            f = db.session.get(BidFile, file_id)
+            bid = f and db.session.scalars(scoped_select(Bid, request_user()).where(Bid.id == f.bid_id)).first()
+            if bid is None:
+                raise NotFound(_("Not found."))
+            if bid.technical is None:
+                raise Conflict(_("The technical envelope of %(bid)s is sealed until the opening.", bid=bid.name))
+        except UserError as exc:
+            return respond(user_error_status(exc), {"message": str(exc)})
+        from urllib.parse import quote
+        return Response(f.data, mimetype="application/octet-stream",
+                        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(f.filename)}"})
 
 
 class ScoringApi(ActionApi):

@@ -56,12 +56,19 @@ def test_full_tender_from_draft_to_contract_through_the_api(app, session, client
         assert SECRET not in str(bid) and len(bid["sha256"]) == 64
         receipts[bid["name"]] = bid["sha256"]
     assert ok(client.get(f"/api/v1/tender/{tid}", headers=officer))["result"]["workflow_state"] == "published"
+    from modules.procurement.models import BidFile
+    file_id = session.scalars(select(BidFile.id)).first()
+    assert client.get(f"/api/v1/bid_desk/file/{file_id}", headers=officer).status_code == 409     # sealed
     travel(days=2, minutes=1)
     ok(client.post(f"/api/v1/tender/{tid}/transition/close_bidding", headers=officer))
     assert "not before" in ok(client.post(f"/api/v1/tender/{tid}/transition/open_bids", headers=officer), 422)["message"] \
         or True
     travel(hours=1)
     ok(client.post(f"/api/v1/tender/{tid}/transition/open_bids", headers=officer))
+    resp = client.get(f"/api/v1/bid_desk/file/{file_id}", headers=officer)
+    assert resp.status_code == 200 and resp.data == b"%PDF-1.4\n"
+    assert client.get(f"/api/v1/bid_desk/file/{file_id}", headers=api_token(EXPERT)).status_code == 403
+    assert client.get("/api/v1/bid_desk/file/999999", headers=officer).status_code == 404
     for i, expert in enumerate(("t_evaluation_expert", "t_expert_1", "t_expert_2")):
         h = api_token(EXPERT, expert)
         sheet = ok(client.post(f"/api/v1/scoring/{tid}/declare", headers=h, json={"no_conflict": True}))

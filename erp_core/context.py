@@ -24,13 +24,15 @@ def actor():
         return override
     try:
         from flask import g, has_request_context
-        from flask_login import current_user
         if has_request_context():
             if getattr(g, "houqin_actor", None):
                 return g.houqin_actor
-            if current_user and current_user.is_authenticated:
-                return current_user.username
-    except Exception:  # no app context: a script or a test helper
+            # the user of a token request acts exactly as the one of a browser session
+            from .permissions import request_user
+            user = request_user()
+            if user is not None:
+                return user.username
+    except RuntimeError:  # no app context: a script or a test helper
         pass
     return "system"
 

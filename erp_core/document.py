@@ -15,7 +15,7 @@ from flask_babel import gettext as _, lazy_pgettext
 from sqlalchemy import Integer, String, Text, event, inspect as sa_inspect
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
-from . import audit
+from . import audit, fieldpolicy
 from .audit import jsonable
 from .context import actor, acting_as
 from .errors import Conflict, ValidationError
@@ -63,8 +63,13 @@ class DocMeta:
         self.list_columns = get("list_columns")
         self.search_columns = get("search_columns")
         self.show_columns = get("show_columns")
-        self.add_columns = get("add_columns")
-        self.edit_columns = get("edit_columns")
+        for retired in ("add_columns", "edit_columns"):
+            if hasattr(m, retired):
+                raise TypeError(f"{cls.__name__}.Meta.{retired}: forms follow Meta.fields (the field policy)")
+        # the field policy: what people may write through the API, forms and import, and when
+        self.fields = fieldpolicy.normalise(get("fields"))
+        self.state_field = get("state_field", "workflow_state" if get("workflow") else None)
+        self.allow_on_submit |= {f for f, p in self.fields.items() if p.on_submit}
         self.label_columns = dict(get("label_columns", {}))
         self.description_columns = dict(get("description_columns", {}))
         self.api_columns = get("api_columns")
@@ -75,9 +80,12 @@ class DocMeta:
         self.generic_create = get("generic_create", True)
 
     @property
-    def editable_fields(self):
-        cols = [c.key for c in sa_inspect(self.cls).column_attrs]
-        return [c for c in cols if c not in SYSTEM_FIELDS]
+    def add_columns(self):
+        return [f for f, p in self.fields.items() if p.create]
+
+    @property
+    def edit_columns(self):
+        return [f for f, p in self.fields.items() if p.update]
 
 
 class Document(Model):
@@ -164,8 +172,13 @@ def _stored_row(doc):
     return cached
 
 
+def _ref(obj):
+    return getattr(obj, "name", None) or getattr(obj, "username", None) or str(getattr(obj, "id", obj))
+
+
 def changes(doc):
-    """``{field: [old, new]}`` of the pending change of ``doc``."""
+    """``{field: [old, new]}`` of the pending change of ``doc``: columns, and the relations it
+    holds itself (many-to-one and many-to-many), so a relation cannot slip past the lock."""
     state = sa_inspect(doc)
     diff = {}
     for attr in state.mapper.column_attrs:
@@ -176,6 +189,29 @@ def changes(doc):
         old = hist.deleted[0] if hist.deleted else _stored_row(doc).get(attr.key)
         if old != new:
             diff[attr.key] = [old, new]
+    for rel in state.mapper.relationships:
+        if rel.viewonly or rel.direction.name == "ONETOMANY":
+            continue
+        hist = state.attrs[rel.key].history
+        if not (hist.added or hist.deleted):
+            continue
+        if rel.uselist:
+            added, removed = [_ref(o) for o in hist.added], [_ref(o) for o in hist.deleted]
+            if added or removed:
+                diff[rel.key] = [removed, added]
+        else:
+            new = hist.added[0] if hist.added else None
+            if hist.deleted:
+                old = hist.deleted[0]
+                if old is new:
+                    continue
+                diff[rel.key] = [old and _ref(old), new and _ref(new)]
+            else:   # the old value was never loaded: compare the foreign key it held
+                held = [getattr(doc, state.mapper.get_property_by_column(l).key) for l, _r in rel.local_remote_pairs]
+                target = [None if new is None else getattr(new, sa_inspect(new).mapper.get_property_by_column(r).key)
+                          for _l, r in rel.local_remote_pairs]
+                if held != target or (new is not None and None in target):
+                    diff[rel.key] = [None if all(v is None for v in held) else str(held[0]), new and _ref(new)]
     return diff
 
 
@@ -224,7 +260,7 @@ def _before_flush(session, flush_context, instances):
                 doc.name = next_name(session.connection(), doc._meta.naming)
             fire(doc, "validate")
     for doc in list(session.dirty):
-        if not isinstance(doc, Document) or not session.is_modified(doc, include_collections=False):
+        if not isinstance(doc, Document) or not session.is_modified(doc, include_collections=True):
             continue
         diff = changes(doc)
         if not diff:

@@ -105,12 +105,16 @@ def request_user():
         return None
     if current_user and current_user.is_authenticated:
         return current_user._get_current_object()
+    if "_houqin_jwt_user" in g:
+        return g._houqin_jwt_user
     try:
         from flask_jwt_extended import current_user as jwt_user, verify_jwt_in_request
         verify_jwt_in_request(optional=True)
-        return jwt_user._get_current_object() if jwt_user else None
+        user = jwt_user._get_current_object() if jwt_user else None
     except Exception:  # a missing or bad token: anonymous
-        return None
+        user = None
+    g._houqin_jwt_user = user
+    return user
 
 
 def _user(user):

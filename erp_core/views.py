@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from marshmallow import ValidationError as MarshmallowError
 from wtforms import HiddenField
 
-from . import audit, document, workflow
+from . import audit, document, fieldpolicy, workflow
 from .document import SYSTEM_FIELDS
 from .errors import Conflict, NotFound, PermissionDenied, UserError, ValidationError
 from .exports import read_table, to_csv, to_xlsx
@@ -86,10 +86,33 @@ class DocumentView(ModelView):
         flash(self.add_row_message if adding else self.edit_row_message, "success")
         return True
 
+    # -- the field policy on forms: only what this user may write now is shown and accepted
+    def _trim(self, form, item, creating):
+        cls = self.datamodel.obj
+        allowed = set(fieldpolicy.writable(cls, item, request_user(), creating))
+        for name in list(form._fields):
+            if name in cls._meta.fields and name not in allowed:
+                del form[name]
+        return form
+
+    def _refused_post(self, item, creating):
+        """Check every posted model field against the policy; flash the refusal (422)."""
+        cls = self.datamodel.obj
+        posted = {k for k in request.form if k in fieldpolicy.model_fields(cls) or k in cls._meta.fields}
+        try:
+            fieldpolicy.check(cls, item, posted, request_user(), creating)
+        except UserError as exc:
+            flash(str(exc), "danger")
+            set_status(exc.status)
+            return True
+        return False
+
     def _add(self):
-        form = self.add_form.refresh()
+        form = self._trim(self.add_form.refresh(), None, True)
         if request.method == "POST":
-            if form.validate():
+            if self._refused_post(None, True):
+                pass
+            elif form.validate():
                 self.process_form(form, True)
                 if self._save(self.datamodel.obj(), form, True):
                     return None
@@ -102,9 +125,11 @@ class DocumentView(ModelView):
         if not item:
             abort(404)
         if request.method == "POST":
-            form = self.edit_form.refresh(request.form)
+            form = self._trim(self.edit_form.refresh(request.form), item, False)
             form._id = pk
-            if not form.validate():
+            if self._refused_post(item, False):
+                pass
+            elif not form.validate():
                 set_status(422)
             else:
                 try:
@@ -117,9 +142,9 @@ class DocumentView(ModelView):
                     del form.seen_version
                     if self._save(item, form, False):
                         return None
-                form = self.edit_form.refresh(request.form)
+                form = self._trim(self.edit_form.refresh(request.form), item, False)
         else:
-            form = self.edit_form.refresh(obj=item)
+            form = self._trim(self.edit_form.refresh(obj=item), item, False)
             form.seen_version.data = item.version
         return self._get_edit_widget(form=form)
 
@@ -320,10 +345,14 @@ def import_rows(api, upload):
         raise ValidationError(_("The file could not be read as CSV or Excel."))
     fields = list(api.add_columns)
     by_label = {str(api.label_columns.get(f, f)): f for f in fields} | {f: f for f in fields}
-    unknown = [h for h in header if h not in by_label]
+    cls = api.datamodel.obj
+    model = fieldpolicy.model_fields(cls)
+    unknown = [h for h in header if h not in by_label and h not in model]
     if unknown or not header:
         raise ValidationError(_("Unknown columns: %(cols)s. Use: %(known)s", cols=", ".join(unknown) or "-",
                                 known=", ".join(fields)))
+    # a column naming a field people may not set is refused as a whole, before any row is read
+    fieldpolicy.check(cls, None, [by_label.get(h, h) for h in header], request_user(), True)
     session, errors, created = api.datamodel.session, [], []
     for number, row in enumerate(rows, start=2):
         data = {by_label[h]: (str(v).strip() if v != "" else None) for h, v in zip(header, row)}
@@ -359,7 +388,16 @@ class DocumentApi(ModelRestApi):
         self.datamodel.session.rollback()
         if isinstance(exc, StaleDataError):
             return self.response(409, message=str(STALE))
+        if isinstance(exc, fieldpolicy.FieldRefused):
+            return respond(exc.status, {"message": str(exc), "fields": exc.fields})
         return self.response(exc.status, message=str(exc))
+
+    @staticmethod
+    def _body():
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise ValidationError(_("Request body must be a JSON object."))
+        return body
 
     def _doc(self, pk):
         item = self.datamodel.get(pk, self._base_filters)
@@ -389,6 +427,7 @@ class DocumentApi(ModelRestApi):
 
     def post_headless(self):
         try:
+            fieldpolicy.check(self.datamodel.obj, None, self._body(), request_user(), True)
             return super().post_headless()
         except (UserError, StaleDataError) as exc:
             return self._refuse(exc)
@@ -396,10 +435,9 @@ class DocumentApi(ModelRestApi):
     def put_headless(self, pk):
         try:
             item = self._doc(pk)
-            body = request.get_json(silent=True)
-            if not isinstance(body, dict):
-                raise ValidationError(_("Request body must be a JSON object."))
+            body = self._body()
             item.check_version(body.pop("version", request.headers.get("If-Match")))
+            fieldpolicy.check(type(item), item, body, request_user(), False)
             request._cached_json = (body, body)  # FAB re-reads the body: hand it the one without version
             return super().put_headless(pk)
         except (UserError, StaleDataError) as exc:
@@ -530,15 +568,17 @@ def build_view(cls, manifest):
                                                                {c.key for c in sa_inspect(cls).column_attrs}][:4]),
         show_columns=_columns(meta, "show_columns", ["name"] + fields + state +
                               ["created_at", "created_by", "modified_at", "modified_by"]),
-        add_columns=_columns(meta, "add_columns", fields),
-        edit_columns=_columns(meta, "edit_columns", fields) + ["seen_version"],
+        add_columns=meta.add_columns,
+        edit_columns=meta.edit_columns + ["seen_version"],
         edit_form_extra_fields={"seen_version": HiddenField()},
         label_columns={**SYSTEM_LABELS, **meta.label_columns},
         description_columns=meta.description_columns,
         base_order=meta.order,
     )
-    if not meta.generic_create:
-        attrs["include_route_methods"] = DocumentView.include_route_methods - {"add", "import_", "delete"}
+    # FAB fills empty add/edit columns with every column: no policy fields, no such route
+    attrs["include_route_methods"] = DocumentView.include_route_methods - (
+        ({"add", "import_", "delete"} if not meta.generic_create or not meta.add_columns else set())
+        | ({"edit"} if not meta.edit_columns else set()))
     return type(f"{cls.__name__}View", (*meta.view_mixins, DocumentView), attrs)
 
 
@@ -553,13 +593,14 @@ def build_api(cls, manifest):
         list_columns=["id", "name", "docstatus", "workflow_state", "version"] + cols,
         show_columns=["id", "name", "docstatus", "workflow_state", "version", "created_at", "created_by",
                       "modified_at", "modified_by", "amended_from", "cancel_reason"] + cols,
-        add_columns=cols, edit_columns=cols,
+        add_columns=meta.add_columns, edit_columns=meta.edit_columns,
         order_columns=["id", "name", "created_at"] + [c for c in cols if c in
                                                       {a.key for a in sa_inspect(cls).column_attrs}],
         base_order=meta.order,
     )
-    if not meta.generic_create:
-        attrs["include_route_methods"] = DocumentApi.include_route_methods - {"post", "import_", "delete"}
+    attrs["include_route_methods"] = DocumentApi.include_route_methods - (
+        ({"post", "import_", "delete"} if not meta.generic_create or not meta.add_columns else set())
+        | ({"put"} if not meta.edit_columns else set()))
     return type(f"{cls.__name__}Api", (*meta.api_mixins, DocumentApi), attrs)
 
 

@@ -11,6 +11,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from erp_core.fieldpolicy import LATER, ONCE, edit
 from erp_core.document import Document
 from erp_core.errors import ValidationError
 from erp_core.types import Money, UTCDateTime
@@ -62,7 +63,7 @@ class Ward(Document):
         naming = "WARD-.###"
         icon = "fa-bed"
         list_columns = ["code", "title", "building"]
-        add_columns = edit_columns = ["code", "title", "building", "nurses"]
+        fields = ["code", "title", "building", "nurses"]
         label_columns = {"code": _l("Ward code"), "title": _l("Ward"), "building": _l("Building"),
                          "nurses": _l("Ward nurses")}
 
@@ -87,7 +88,7 @@ class Diet(Document):
         naming = "DIET-.###"
         icon = "fa-heartbeat"
         list_columns = ["code", "title", "kind", "contraindications"]
-        add_columns = edit_columns = ["code", "title", "kind", "contraindications", "notes"]
+        fields = ["code", "title", "kind", "contraindications", "notes"]
         label_columns = {"code": _l("Diet code"), "title": _l("Diet"), "kind": _l("Kind"),
                          "contraindications": _l("Contraindicated allergens and ingredients"), "notes": _l("Notes")}
         description_columns = {"kind": _l("basic, therapeutic or tcm"),
@@ -122,8 +123,8 @@ class Dish(Document):
         icon = "fa-cutlery"
         list_columns = ["name", "title", "price", "diets", "allergens", "available_from", "available_until", "active"]
         search_columns = ["title", "diets", "allergens"]
-        add_columns = edit_columns = ["title", "price", "diets", "allergens", "ingredients", "tcm_properties",
-                                      "available_from", "available_until", "active"]
+        fields = ["title", "price", "diets", "allergens", "ingredients", "tcm_properties", "available_from",
+                  "available_until", "active"]
         label_columns = {"title": _l("Dish"), "price": _l("Price"), "diets": _l("Suits diets"),
                          "allergens": _l("Allergens and key ingredients"), "ingredients": _l("Ingredients"),
                          "tcm_properties": _l("TCM properties"), "available_from": _l("Available from"),
@@ -162,7 +163,7 @@ class MealSlot(Document):
         naming = "SLOT-.###"
         icon = "fa-clock-o"
         list_columns = ["code", "title", "start_time", "end_time", "cutoff_minutes"]
-        add_columns = edit_columns = ["code", "title", "start_time", "end_time", "cutoff_minutes"]
+        fields = ["code", "title", "start_time", "end_time", "cutoff_minutes"]
         label_columns = {"code": _l("Slot code"), "title": _l("Meal slot"), "start_time": _l("Delivery from"),
                          "end_time": _l("Delivery until"), "cutoff_minutes": _l("Orders close (minutes before)")}
         description_columns = {"start_time": _l("HH:MM, e.g. 20:30")}
@@ -204,7 +205,7 @@ class DailyMenu(Document):
         naming = "MENU-.YYYY.-.####"
         icon = "fa-list"
         list_columns = ["day", "slot", "dishes"]
-        add_columns = edit_columns = ["day", "slot", "dishes"]
+        fields = ["day", "slot", "dishes"]
         order = ("day", "desc")
         label_columns = {"day": _l("Day"), "slot": _l("Meal slot"), "dishes": _l("Dishes")}
 
@@ -251,7 +252,7 @@ class Order(Document):
         allow_on_submit = ("received_by", "rating", "comment")
         list_columns = ["name", "ward", "bed", "patient_name", "diet", "slot", "day", "total", "workflow_state", "late"]
         search_columns = ["name", "ward", "bed", "patient_name", "department", "day", "workflow_state"]
-        edit_columns = ["bed", "instructions"]
+        fields = {"bed": LATER, "instructions": LATER}   # until the kitchen accepts it (then submitted)
         show_columns = ["name", "order_for", "ward", "bed", "patient_name", "inpatient_no", "diet", "allergies",
                         "department", "staff_name", "slot", "day", "deliver_from", "deliver_until", "instructions",
                         "payment", "total", "override_reason", "received_by", "delivered_at", "late", "rating",

@@ -7,6 +7,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Te
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from flask_appbuilder import Model
 
+from erp_core.fieldpolicy import LATER, ONCE, edit
 from erp_core.document import Document
 from erp_core.errors import ValidationError
 from erp_core.types import Money, UTCDateTime, now
@@ -34,8 +35,9 @@ class SaleItem(Document):
         icon = "fa-shopping-basket"
         list_columns = ["code", "title", "unit", "price", "stock", "low_stock_level", "active"]
         search_columns = ["code", "title", "active"]
-        add_columns = ["code", "title", "unit", "price", "low_stock_level", "active"]
-        edit_columns = ["title", "unit", "price", "low_stock_level", "active"]
+        # stock moves only through receipts, adjustments and sales (the ledger)
+        fields = {"code": ONCE, "title": edit(), "unit": edit(), "price": edit(), "low_stock_level": edit(),
+                  "active": edit()}
         label_columns = {"code": _l("Item code"), "title": _l("Item"), "unit": _l("Unit"), "price": _l("Price"),
                          "stock": _l("Stock"), "low_stock_level": _l("Low-stock level"), "active": _l("On sale")}
         description_columns = {"low_stock_level": _l("Listed as low stock at or below this quantity")}
@@ -84,7 +86,7 @@ class Sale(Document):
         generic_create = False
         list_columns = ["name", "created_at", "total", "payment_method", "status", "created_by"]
         search_columns = ["name", "status", "created_by"]
-        edit_columns = []
+        fields = {}                    # a sale is a ledger entry: refunds go through the refund action
         label_columns = {"payment_method": _l("Payment method"), "total": _l("Total"), "status": _l("Status"),
                          "refund_reason": _l("Refund reason"), "lines": _l("Lines")}
 
@@ -122,7 +124,8 @@ class Storage(Document):
         generic_create = False
         list_columns = ["tag", "owner_name", "description", "items_count", "location", "stored_at", "status"]
         search_columns = ["tag", "owner_name", "phone", "status"]
-        edit_columns = ["location", "description"]
+        state_field = "status"
+        fields = {"location": LATER, "description": LATER}
         label_columns = {"tag": _l("Tag"), "owner_name": _l("Owner"), "phone": _l("Phone"),
                          "description": _l("Description"), "items_count": _l("Pieces"), "location": _l("Shelf"),
                          "stored_at": _l("Stored at"), "picked_up_at": _l("Picked up at"),
@@ -138,6 +141,7 @@ class BookingType(Document):
     capacity: Mapped[int] = mapped_column(Integer, default=1)
 
     class Meta:
+        fields = ["title", "kind", "fee", "slot_minutes", "capacity"]
         title, title_plural = _l("Service type"), _l("Service types")
         naming = "SVT-.####"
         icon = "fa-list"
@@ -177,7 +181,7 @@ class Booking(Document):
         icon = "fa-calendar"
         list_columns = ["name", "booking_type", "requester", "location", "slot_start", "fee", "state_label"]
         search_columns = ["name", "requester", "phone", "booking_type"]
-        add_columns = edit_columns = ["booking_type", "requester", "phone", "location", "slot_start", "note"]
+        fields = ["booking_type", "requester", "phone", "location", "slot_start", "note"]
         label_columns = {"booking_type": _l("Service"), "requester": _l("Requester"), "phone": _l("Phone"),
                          "location": _l("Location"), "slot_start": _l("Time slot"), "fee": _l("Fee"),
                          "note": _l("Note")}

@@ -14,6 +14,7 @@ from sqlalchemy import (Boolean, Date, ForeignKey, Integer, LargeBinary, Numeric
                         func, select)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from erp_core.fieldpolicy import LATER, ONCE, edit
 from erp_core.document import Document
 from erp_core.errors import ValidationError
 from erp_core.types import Money, UTCDateTime, now
@@ -49,7 +50,7 @@ class BudgetLine(Document):
         naming = "BUD-.####"
         icon = "fa-money"
         list_columns = ["name", "year", "department", "title", "amount"]
-        add_columns = edit_columns = ["year", "department", "title", "amount"]
+        fields = ["year", "department", "title", "amount"]
         search_columns = ["year", "department", "title"]
         label_columns = {"year": _l("Year"), "department": _l("Department"), "title": _l("Budget item"),
                          "amount": _l("Amount")}
@@ -124,10 +125,14 @@ class Tender(Document):
         children = ("criteria", "invitees")
         list_columns = ["name", "title", "category", "method", "estimated_amount", "bid_deadline", "workflow_state"]
         search_columns = ["name", "title", "category", "method", "workflow_state"]
-        add_columns = edit_columns = ["title", "category", "budget_line", "estimated_amount", "method", "justification",
-                                      "evaluation_method", "price_weight", "drop_extremes", "bid_bond", "notice_at",
-                                      "registration_closes_at", "bid_deadline", "opening_at", "opening_place",
-                                      "publicity_days", "service_start", "service_months"]
+        # the officer drafts; after approval only the practical details move. Decisions (proceed,
+        # budget override), award and failure are recorded by services through their actions.
+        fields = {f: edit() for f in ("title", "category", "budget_line", "estimated_amount", "method",
+                                      "justification", "evaluation_method", "price_weight", "drop_extremes",
+                                      "bid_bond", "notice_at", "registration_closes_at", "bid_deadline",
+                                      "opening_at")}
+        fields |= {f: edit(on_submit=True) for f in ("opening_place", "publicity_days", "service_start",
+                                                      "service_months")}
         show_columns = ["name", "title", "category", "budget_line", "estimated_amount", "method", "justification",
                         "evaluation_method", "price_weight", "drop_extremes", "bid_bond", "notice_at",
                         "registration_closes_at", "bid_deadline", "opening_at", "opening_place", "publicity_days",
@@ -290,7 +295,7 @@ class Bid(Document):
         allow_on_submit = ("bond_refunded_at",)
         list_columns = ["name", "tender", "vendor", "submitted_at", "bond_paid", "status", "price", "total_score", "rank"]
         search_columns = ["name", "tender", "vendor", "status"]
-        edit_columns = ["bond_paid"]
+        fields = {"bond_paid": LATER}   # everything else is the sealed bid and the evaluation
         show_columns = ["name", "tender", "vendor", "submitted_at", "bond_paid", "bond_refunded_at", "receipt_hash",
                         "label", "status", "invalid_reason", "technical", "price", "technical_score", "price_score",
                         "total_score", "rank", "recommended"]

@@ -7,6 +7,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from flask_appbuilder import Model
 
+from erp_core.fieldpolicy import LATER, ONCE, edit
 from erp_core.document import Document
 from erp_core.errors import ValidationError
 from erp_core.types import Money, UTCDateTime, now
@@ -39,6 +40,8 @@ class ItemType(Document):
     terms: Mapped[str] = mapped_column(Text, default="")
 
     class Meta:
+        fields = ["title", "deposit", "free_minutes", "rate_unit", "rate", "daily_cap", "late_fee_per_day",
+                  "loan_hours", "needs_disinfection", "terms"]
         title, title_plural = _l("Item type"), _l("Item types")
         naming = "RIT-.####"
         icon = "fa-tags"
@@ -80,8 +83,8 @@ class Asset(Document):
         icon = "fa-wheelchair"
         list_columns = ["code", "item_type", "status_label", "condition", "location"]
         search_columns = ["code", "item_type", "status", "location"]
-        add_columns = ["code", "item_type", "condition", "location"]
-        edit_columns = ["condition", "location", "status"]
+        # status moves only through lending, returns, disinfection and the maintenance actions
+        fields = {"code": ONCE, "item_type": ONCE, "condition": edit(), "location": edit()}
         label_columns = {"code": _l("Asset code"), "item_type": _l("Item type"), "condition": _l("Condition"),
                          "location": _l("Location"), "status": _l("Status"), "status_label": _l("Status")}
         description_columns = {"status": _l("available, maintenance or retired; lending and returns set the others")}
@@ -141,7 +144,8 @@ class Loan(Document):
                         "payment_method", "deposit", "lent_at", "due_at", "returned_at", "rental_fee", "late_fee",
                         "damage_charge", "refund", "balance_due", "damage_note", "status_label", "lent_by",
                         "returned_by"]
-        edit_columns = ["ward_bed", "phone"]
+        state_field = "status"
+        fields = {"ward_bed": edit(create=False, states=("open",)), "phone": edit(create=False, states=("open",))}
         api_columns = ["borrower_name", "ward_bed", "phone", "id_card", "payment_method", "deposit", "lent_at",
                        "due_at", "returned_at", "rental_fee", "late_fee", "damage_charge", "refund", "balance_due",
                        "damaged", "damage_note", "status", "lent_by", "returned_by"]

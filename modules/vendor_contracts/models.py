@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l, gettext as _
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from erp_core.fieldpolicy import LATER, ONCE, edit
 from erp_core.document import Document
 from erp_core.errors import ValidationError
 
@@ -24,6 +25,8 @@ class Vendor(Document):
     certificates = relationship("VendorCertificate", back_populates="vendor", cascade="all, delete-orphan")
 
     class Meta:
+        fields = ["legal_name", "credit_code", "contact_name", "contact_phone", "address", "bank_name",
+                  "bank_account"]
         title = _l("Vendor")
         title_plural = _l("Vendors")
         naming = "VND-.#####"
@@ -64,7 +67,8 @@ class VendorCertificate(Document):
         naming = "CERT-.######"
         icon = "fa-certificate"
         list_columns = ["name", "vendor", "kind", "number", "valid_until", "mandatory"]
-        add_columns = edit_columns = ["vendor", "kind", "number", "issuer", "valid_from", "valid_until", "mandatory"]
+        fields = {"vendor": ONCE, "kind": edit(), "number": edit(), "issuer": edit(), "valid_from": edit(),
+                  "valid_until": edit(), "mandatory": edit()}
         label_columns = {"vendor": _l("Vendor"), "kind": _l("Certificate type"), "number": _l("Certificate number"),
                          "issuer": _l("Issuer"), "valid_from": _l("Valid from"), "valid_until": _l("Valid until"),
                          "mandatory": _l("Mandatory"), "scan": _l("Scanned file")}
@@ -123,9 +127,8 @@ class AssessmentTemplate(Document):
         naming = "TPL-.####"
         icon = "fa-list-alt"
         list_columns = ["name", "title", "service_category", "area_combine", "revision"]
-        add_columns = edit_columns = ["title", "service_category", "full_marks", "areas", "area_combine",
-                                      "area_weights", "inspection_weight", "satisfaction_weight", "decimals",
-                                      "veto_score"]
+        fields = ["title", "service_category", "full_marks", "areas", "area_combine", "area_weights",
+                  "inspection_weight", "satisfaction_weight", "decimals", "veto_score"]   # revision: services
         label_columns = {"title": _l("Template"), "service_category": _l("Service category"),
                          "full_marks": _l("Full marks"), "areas": _l("Areas or sites"),
                          "area_combine": _l("Combine areas by"), "area_weights": _l("Area weights"),
@@ -198,6 +201,8 @@ class TemplateItem(_TemplatePart):
     effect: Mapped[str] = mapped_column(String(8), default="deduct")
 
     class Meta:
+        fields = {"template": ONCE, "sort": edit(), "section": edit(), "code": edit(), "title": edit(),
+                  "max_points": edit(), "per_occurrence": edit(), "area_rates": edit(), "effect": edit()}
         title, title_plural = _l("Scoring item"), _l("Scoring items")
         naming = "TPI-.######"
         permission = "AssessmentTemplate"
@@ -244,6 +249,9 @@ class GradeBand(_TemplatePart):
     action: Mapped[str] = mapped_column(String(120), default="")
 
     class Meta:
+        fields = {"template": ONCE, "sort": edit(), "band_name": edit(), "lower": edit(), "lower_inclusive": edit(),
+                  "upper": edit(), "upper_inclusive": edit(), "deduct_percent": edit(), "passing": edit(),
+                  "action": edit()}
         title, title_plural = _l("Grade band"), _l("Grade bands")
         naming = "GRB-.######"
         permission = "AssessmentTemplate"
@@ -312,9 +320,11 @@ class Contract(Document):
         list_columns = ["name", "vendor", "title", "service_category", "start_date", "end_date", "monthly_fee",
                         "state_label"]
         search_columns = ["name", "vendor", "title", "service_category"]
-        add_columns = edit_columns = ["vendor", "title", "service_category", "scope", "start_date", "end_date",
-                                      "monthly_fee", "payment_terms", "performance_bond", "penalty_clauses",
-                                      "template", "retention_percent", "retention_release"]
+        # drafted, then fixed when signed (active = submitted); procurement sets source_reference
+        fields = {f: edit() for f in ("vendor", "title", "service_category", "scope", "start_date", "end_date",
+                                      "monthly_fee", "performance_bond", "penalty_clauses", "template",
+                                      "retention_percent", "retention_release")}
+        fields["payment_terms"] = edit(on_submit=True)
         label_columns = {"vendor": _l("Vendor"), "title": _l("Contract title"), "service_category": _l("Service category"),
                          "scope": _l("Scope"), "start_date": _l("Start"), "end_date": _l("End"),
                          "monthly_fee": _l("Monthly fee"), "payment_terms": _l("Payment terms"),
@@ -380,6 +390,9 @@ class PaymentRule(Document):
     amount: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
 
     class Meta:
+        fields = {"contract": ONCE, "kind": edit(), "percents": edit(), "threshold": edit(), "floor": edit(),
+                  "amount_per_point": edit(), "below_floor_action": edit(), "expression": edit(), "incident": edit(),
+                  "amount": edit()}
         title, title_plural = _l("Payment rule"), _l("Payment rules")
         naming = "PR-.######"
         permission = "Contract"
@@ -433,6 +446,8 @@ class EscalationRule(Document):
     clause: Mapped[str] = mapped_column(Text)
 
     class Meta:
+        fields = {"contract": ONCE, "fail_below": edit(), "consecutive": edit(), "cumulative": edit(),
+                  "action": edit(), "extra_deduction": edit(), "clause": edit()}
         title, title_plural = _l("Escalation rule"), _l("Escalation rules")
         naming = "ESR-.######"
         permission = "Contract"
@@ -511,7 +526,11 @@ class Assessment(Document):
         show_columns = ["name", "contract", "year", "month", "inspector_name", "satisfaction_score", "inspection_score",
                         "final_score", "grade", "deductions", "penalties", "payable", "retention", "paid_now",
                         "comments", "vendor_rep_name", "vendor_confirmed_at", "state_label"]
-        edit_columns = ["satisfaction_score", "comments", "inspector_name", "vendor_rep_name"]
+        # scores, grade, payable and payments are the engine's and the settlement's
+        fields = {"satisfaction_score": edit(create=False, states=("draft",)),
+                  "comments": edit(create=False, states=("draft",)),
+                  "inspector_name": edit(create=False, states=("draft",)),
+                  "vendor_rep_name": edit(create=False, states=("submitted", "confirmed"))}
         api_columns = ["year", "month", "satisfaction_score", "comments", "inspector_name", "vendor_rep_name",
                        "vendor_confirmed_at", "inspection_score", "final_score", "grade", "passing", "deductions",
                        "penalties", "payable", "retention", "paid_now"]
@@ -614,8 +633,9 @@ class Rectification(Document):
         naming = "ZG-.YYYY.-.####"
         icon = "fa-wrench"
         list_columns = ["name", "contract", "problem", "deadline", "responsible_contact", "state_label"]
-        add_columns = ["assessment", "problem", "requirement", "deadline", "responsible_contact"]
-        edit_columns = ["problem", "requirement", "deadline", "responsible_contact", "result"]
+        fields = {"assessment": ONCE, "problem": edit(states=("open",)), "requirement": edit(states=("open",)),
+                  "deadline": edit(states=("open",)), "responsible_contact": edit(states=("open",)),
+                  "result": edit(create=False, on_submit=True)}
         allow_on_submit = ("result",)
         label_columns = {"assessment": _l("Assessment"), "contract": _l("Contract"), "problem": _l("Problem found"),
                          "requirement": _l("Required rectification"), "deadline": _l("Deadline"),
@@ -660,7 +680,7 @@ class Escalation(Document):
         icon = "fa-bell"
         generic_create = False
         list_columns = ["name", "contract", "action", "detail", "extra_deduction", "state_label"]
-        edit_columns = []
+        fields = {}                    # raised by the assessment engine, acknowledged through its workflow
         label_columns = {"contract": _l("Contract"), "assessment": _l("Assessment"), "action": _l("Action"),
                          "clause": _l("Contract clause"), "detail": _l("Why"), "extra_deduction": _l("Extra deduction")}
         workflow = Workflow(states=[State("open", _l("To acknowledge")), State("acknowledged", _l("Acknowledged"),

@@ -5,6 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from erp_core.document import Document
 from erp_core.errors import ValidationError
+from erp_core.fieldpolicy import edit
 from erp_core.types import Money
 from erp_core.workflow import State, Transition, Workflow
 from flask_appbuilder import Model
@@ -22,6 +23,7 @@ class SampleRequest(Document):
     lines = relationship("SampleLine", back_populates="request", cascade="all, delete-orphan")
 
     class Meta:
+        fields = ["title", "ward", "amount"]
         title = "Sample request"
         naming = "SRQ-.YYYY.-.####"
         children = ("lines",)
@@ -57,6 +59,7 @@ class SampleInvoice(Document):
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     class Meta:
+        fields = {"payee": edit(), "total": edit(), "note": edit(on_submit=True)}
         title = "Sample invoice"
         naming = "SIV-.#####"
         submittable = True

@@ -128,7 +128,12 @@ class Document(Model):
     @property
     def state_label(self):
         wf = self._meta.workflow
-        return wf.state(self.workflow_state).label if wf and self.workflow_state else self.docstatus_label
+        if wf and self.workflow_state:
+            return wf.state(self.workflow_state).label
+        field = self._meta.state_field
+        if field and hasattr(type(self), f"{field}_label"):
+            return getattr(self, f"{field}_label")
+        return self.docstatus_label
 
     def check_version(self, seen_version):
         """Refuse a stale edit: the user edited ``seen_version`` but the row moved on."""

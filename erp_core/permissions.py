@@ -23,12 +23,12 @@ ACTIONS = ("read", "create", "write", "delete", "submit", "cancel", "print", "ex
 
 # FAB view/API method -> our action. Methods not listed keep their own name as action.
 VIEW_METHOD_ACTIONS = {
-    "list": "read", "show": "read", "history": "read", "transition": "read",
+    "list": "read", "show": "read", "history": "read", "transition": "read", "action": "read",
     "add": "create", "amend": "create", "edit": "write", "delete": "delete", "attach": "write", "attachment": "read",
     "submit": "submit", "cancel": "cancel", "export": "export", "import_": "import",
 }
 API_METHOD_ACTIONS = {
-    "get": "read", "get_list": "read", "info": "read", "history": "read", "transition": "read",
+    "get": "read", "get_list": "read", "info": "read", "history": "read", "transition": "read", "action": "read",
     "post": "create", "amend": "create", "put": "write", "delete": "delete", "attachments": "read",
     "attachment": "read",
     "submit": "submit", "cancel": "cancel", "export": "export", "import_": "import",

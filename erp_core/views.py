@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from marshmallow import ValidationError as MarshmallowError
 from wtforms import HiddenField
 
-from . import audit, document, fieldpolicy, workflow
+from . import actions, audit, document, fieldpolicy, workflow
 from .document import SYSTEM_FIELDS
 from .errors import Conflict, NotFound, PermissionDenied, UserError, ValidationError
 from .exports import read_table, to_csv, to_xlsx
@@ -65,7 +65,7 @@ class DocumentView(ModelView):
     """Base of every generated ModelView."""
     method_permission_name = VIEW_METHOD_ACTIONS
     include_route_methods = {"list", "show", "add", "edit", "delete", "transition", "submit", "cancel",
-                             "amend", "export", "import_", "attach", "attachment"}
+                             "amend", "action", "export", "import_", "attach", "attachment"}
     show_template = "houqin/show.html"
     list_template = "houqin/list.html"
     page_size = 25
@@ -183,6 +183,7 @@ class DocumentView(ModelView):
             print_formats=[f for f in printing.for_model(type(item))
                            if user_can(user, "print", f.permission or item._meta.permission)],
             history=audit.history(self.datamodel.session, item), attachments=attachments_of(item),
+            actions=actions.offered(item, user),
             can_attach=user_can(user, "write", item._meta.permission))
 
     def _run_action(self, pk, run):
@@ -207,6 +208,15 @@ class DocumentView(ModelView):
     def transition(self, pk, action):
         return self._run_action(pk, lambda d: workflow.apply(d, action, by=request_user(),
                                                          reason=request.form.get("reason")))
+
+    @expose("/action/<int:pk>/<name>", methods=["POST"])
+    @has_access
+    def action(self, pk, name):
+        """The button of a declared action on this page (permission checked by the action)."""
+        spec = actions.find(self.datamodel.obj, name)
+        if spec is None:
+            abort(404)
+        return self._run_action(pk, lambda d: _doc_or_none(spec.execute(actions.body_of_request(), request_user(), d)))
 
     @expose("/submit/<int:pk>", methods=["POST"])
     @has_access
@@ -247,6 +257,10 @@ class DocumentView(ModelView):
         if item is None:
             abort(404)
         return attachment_response(item, att_id)
+
+
+def _doc_or_none(result):
+    return result if hasattr(result, "_meta") else None
 
 
 def _ui_import(view):
@@ -382,7 +396,7 @@ class DocumentApi(ModelRestApi):
     allow_browser_login = True
     method_permission_name = API_METHOD_ACTIONS
     include_route_methods = {"get", "get_list", "info", "post", "put", "delete", "transition", "submit",
-                             "cancel", "amend", "history", "export", "import_", "attachments", "attachment"}
+                             "cancel", "amend", "history", "action", "export", "import_", "attachments", "attachment"}
 
     def _refuse(self, exc):
         self.datamodel.session.rollback()
@@ -486,6 +500,22 @@ class DocumentApi(ModelRestApi):
     @safe
     def amend(self, pk):
         return self._run(pk, lambda d: document.amend(d, by=request_user()))
+
+    @expose("/<int:pk>/action/<name>", methods=["POST"])
+    @protect()
+    @safe
+    def action(self, pk, name):
+        """Any action declared for this document, by its name (permission checked by the action)."""
+        spec = actions.find(self.datamodel.obj, name)
+        if spec is None:
+            return self.response(404, message=_("Not found."))
+        try:
+            result = spec.execute(actions.body_of_request(), request_user(), self._doc(pk))
+            payload = _action_result(result)
+            self.datamodel.session.commit()
+        except (UserError, StaleDataError) as exc:
+            return self._refuse(exc)
+        return respond(spec.status, payload)
 
     @expose("/<int:pk>/history", methods=["GET"])
     @protect()
@@ -624,28 +654,65 @@ def register_documents(appbuilder, registry, documents):
 
 
 class ActionApi(BaseApi):
-    """Base of a module's action endpoints (lend, sell, record a bid...): JSON in, one
-    transaction, a translated 4xx ``{"message"}`` on a refused action, commit on success.
-    Subclasses set ``resource_name``, ``class_permission_name`` and ``method_permission_name``."""
+    """Base of a module's action endpoints. Each ``Action`` class attribute becomes a route
+    (``Action.route``, default ``/<name>``) guarded by ``can_<permission>`` on this API's
+    ``class_permission_name``; ``run()`` remains for read-only JSON endpoints."""
     allow_browser_login = True
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        perms = dict(getattr(cls, "method_permission_name", None) or {})
+        for name, spec in list(vars(cls).items()):
+            if not isinstance(spec, actions.Action):
+                continue
+            spec.name, spec.perm_name = name, cls.class_permission_name
+            spec.permission = spec.permission or name
+            perms[name] = spec.permission
+            actions.REGISTRY.append(spec)
+            setattr(cls, name, _action_route(spec))
+        cls.method_permission_name = perms
 
     def run(self, work, status=200, body_required=True):
         """``work(body, user) -> dict``; body is the JSON object sent (or {} for a GET)."""
-        if request.method == "GET":
-            body = dict(request.args)
-        else:
-            try:    # amounts arrive as Decimal, never float
-                body = json.loads(request.get_data(as_text=True) or "null", parse_float=Decimal)
-            except ValueError:
-                body = None
-        if body is None and not body_required:
-            body = {}
-        if not isinstance(body, dict):
-            return respond(400, {"message": _("Request body must be a JSON object.")})
         try:
+            body = actions.body_of_request() if (request.method == "GET" or request.data or body_required) else {}
             result = work(body, request_user())
             db.session.commit()
         except (UserError, StaleDataError) as exc:
             db.session.rollback()
             return respond(user_error_status(exc), {"message": str(exc)})
         return respond(status, result)
+
+
+def _action_route(spec):
+    def route(self, **kw):
+        pk = kw.get("pk")
+        try:
+            doc = None
+            if pk is not None and spec.doc is not None:
+                doc = _scoped_doc(spec.doc, pk)
+            result = spec.execute(actions.body_of_request(), request_user(), doc)
+            payload = _action_result(result)
+            db.session.commit()
+        except (UserError, StaleDataError) as exc:
+            db.session.rollback()
+            return respond(user_error_status(exc), {"message": str(exc) if isinstance(exc, UserError) else str(STALE)})
+        return respond(spec.status, payload)
+    route.__name__ = spec.name
+    route.__doc__ = str(spec.label)
+    return expose(spec.route or f"/{spec.name}", methods=list(spec.methods))(protect()(safe(route)))
+
+
+def _action_result(result):
+    if hasattr(result, "_meta"):
+        return dict(id=result.id, name=result.name, docstatus=result.docstatus,
+                    workflow_state=result.workflow_state, version=result.version)
+    return result if result is not None else {}
+
+
+def _scoped_doc(cls, pk):
+    from .permissions import scoped_select
+    doc = db.session.scalars(scoped_select(cls, request_user()).where(cls.id == pk)).first()
+    if doc is None:
+        raise NotFound(_("Not found."))
+    return doc

@@ -14,6 +14,8 @@ from erp_core.types import Money, UTCDateTime, now
 from erp_core.workflow import State, Transition, Workflow
 
 PAYMENT_METHODS = {"cash": _l("Cash"), "wechat": _l("WeChat Pay"), "alipay": _l("Alipay"), "card": _l("Bank card")}
+SALE_STATES = {"paid": _l("Paid"), "refunded": _l("Refunded")}
+STORAGE_STATES = {"stored": _l("Stored"), "picked_up": _l("Picked up")}
 BOOKING_KINDS = {"taxi": _l("Taxi for discharged patients"), "haircut": _l("Haircut for in-patients"),
                  "funeral": _l("Funeral services"), "repair": _l("Home repair for staff")}
 
@@ -87,8 +89,13 @@ class Sale(Document):
         list_columns = ["name", "created_at", "total", "payment_method", "status", "created_by"]
         search_columns = ["name", "status", "created_by"]
         fields = {}                    # a sale is a ledger entry: refunds go through the refund action
+        state_field = "status"
         label_columns = {"payment_method": _l("Payment method"), "total": _l("Total"), "status": _l("Status"),
                          "refund_reason": _l("Refund reason"), "lines": _l("Lines")}
+
+    @property
+    def status_label(self):
+        return SALE_STATES.get(self.status, self.status)
 
 
 class SaleLine(Model):
@@ -130,6 +137,10 @@ class Storage(Document):
                          "description": _l("Description"), "items_count": _l("Pieces"), "location": _l("Shelf"),
                          "stored_at": _l("Stored at"), "picked_up_at": _l("Picked up at"),
                          "picked_up_by": _l("Picked up by"), "status": _l("Status")}
+
+    @property
+    def status_label(self):
+        return STORAGE_STATES.get(self.status, self.status)
 
 
 class BookingType(Document):

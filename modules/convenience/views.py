@@ -3,16 +3,18 @@ from flask import request
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.api import safe
 from flask_appbuilder.security.decorators import has_access, protect
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
+from erp_core.actions import Action, Input
+from erp_core.context import actor
 from erp_core.errors import NotFound, UserError, ValidationError
 from erp_core.extensions import db
 from erp_core.views import ActionApi
 from erp_core.permissions import request_user, scoped_select
 
 from . import services
-from .models import Sale, Storage
+from .models import PAYMENT_METHODS, Sale, SaleItem, Storage
 
 
 def _item(code):
@@ -34,60 +36,65 @@ def storage_json(s):
                 slip_print=f"/print/convenience.pickup_slip/{s.name}.pdf")
 
 
+def _lines(inp):
+    out = []
+    for line in inp["lines"]:
+        if not isinstance(line, dict) or set(line) - {"code", "qty"}:
+            raise ValidationError(_("Give the lines as a list of {code, qty}."))
+        qty = Input("int", _l("Quantity"), min=1, max=10000, default=1).parse("qty", line.get("qty"))
+        out.append((_item(line.get("code")), qty))
+    if not out:
+        raise ValidationError(_("A sale needs at least one item."))
+    return out
+
+
+def _sale_by_name(inp, user):
+    return db.session.scalars(scoped_select(Sale, user).where(Sale.name == inp["sale"])).first()
+
+
+def _storage_by_tag(inp, user):
+    storage = services.find_tag(inp.get("tag"))
+    if storage is None:
+        raise NotFound(_("Unknown tag: %(tag)s", tag=inp.get("tag") or ""))
+    return storage
+
+
+PAYMENT = Input("choice", _l("Payment method"), choices=PAYMENT_METHODS, default="cash")
+
+
 class CounterSalesApi(ActionApi):
     resource_name = "convenience_sales"
     class_permission_name = "Sale"
-    method_permission_name = {"sell": "create", "refund": "refund"}
 
-    @expose("/sell", methods=["POST"])
-    @protect()
-    @safe
-    def sell(self):
-        def work(body, user):
-            lines = body.get("lines")
-            if not isinstance(lines, list) or not all(isinstance(l, dict) for l in lines):
-                raise ValidationError(_("Give the lines as a list of {code, qty}."))
-            sale = services.sell([(_item(l.get("code")), l.get("qty", 1)) for l in lines],
-                                 payment_method=body.get("payment_method", "cash"), by=user)
-            return sale_json(sale)
-        return self.run(work, 201)
-
-    @expose("/refund", methods=["POST"])
-    @protect()
-    @safe
-    def refund(self):
-        def work(body, user):
-            sale = db.session.scalars(scoped_select(Sale, user).where(Sale.name == str(body.get("sale")))).first()
-            if sale is None:
-                raise NotFound(_("Unknown sale: %(name)s", name=body.get("sale") or ""))
-            return sale_json(services.refund(sale, reason=body.get("reason", ""), by=user))
-        return self.run(work)
+    sell = Action(_l("Sell"), lambda _d, inp, user: sale_json(services.sell(
+                      _lines(inp), payment_method=inp["payment_method"], by=actor())),
+                  permission="create", status=201,
+                  inputs=dict(lines=Input("list", _l("Items"), required=True), payment_method=PAYMENT))
+    refund = Action(_l("Refund"), lambda sale, inp, user: sale_json(services.refund(sale, reason=inp["reason"],
+                                                                                    by=actor())),
+                    doc=Sale, states=("paid",), find=_sale_by_name, style="danger",
+                    confirm=_l("Refund the whole sale and put the items back in stock?"),
+                    inputs=dict(sale=Input("text", _l("Sale number"), max_length=64),
+                                reason=Input("text", _l("Reason"), required=True, max_length=200)))
 
 
 class StockMovesApi(ActionApi):
     resource_name = "convenience_stock"
     class_permission_name = "SaleItem"
-    method_permission_name = {"receive": "receive", "adjust": "adjust", "low": "read"}
+    method_permission_name = {"low": "read"}
 
-    @expose("/receive", methods=["POST"])
-    @protect()
-    @safe
-    def receive(self):
-        def work(body, user):
-            item = services.receive_stock(_item(body.get("code")), body.get("qty"), reason=body.get("reason", ""),
-                                          by=user)
-            return {"item_code": item.code, "stock": item.stock}
-        return self.run(work)
-
-    @expose("/adjust", methods=["POST"])
-    @protect()
-    @safe
-    def adjust(self):
-        def work(body, user):
-            item = services.adjust_stock(_item(body.get("code")), body.get("delta"), reason=body.get("reason", ""),
-                                         by=user)
-            return {"item_code": item.code, "stock": item.stock}
-        return self.run(work)
+    receive = Action(_l("Receive stock"), lambda item, inp, user: _stock(services.receive_stock(
+                         item, inp["qty"], reason=inp["reason"] or "", by=actor())),
+                     doc=SaleItem, find=lambda inp, user: _item(inp.get("code")),
+                     inputs=dict(code=Input("text", _l("Item code"), max_length=40),
+                                 qty=Input("int", _l("Quantity received"), required=True, min=1, max=100000),
+                                 reason=Input("text", _l("Delivery note"), max_length=200)))
+    adjust = Action(_l("Adjust stock"), lambda item, inp, user: _stock(services.adjust_stock(
+                        item, inp["delta"], reason=inp["reason"], by=actor())),
+                    doc=SaleItem, find=lambda inp, user: _item(inp.get("code")),
+                    inputs=dict(code=Input("text", _l("Item code"), max_length=40),
+                                delta=Input("int", _l("Change (+/-)"), required=True, min=-100000, max=100000),
+                                reason=Input("text", _l("Reason"), required=True, max_length=200)))
 
     @expose("/low", methods=["GET"])
     @protect()
@@ -97,33 +104,32 @@ class StockMovesApi(ActionApi):
                                            "level": i.low_stock_level} for i in services.low_stock()])
 
 
+def _stock(item):
+    return {"item_code": item.code, "stock": item.stock}
+
+
 class BelongingsApi(ActionApi):
     resource_name = "convenience_storage"
     class_permission_name = "Storage"
-    method_permission_name = {"store": "create", "pickup": "pickup", "unclaimed": "read"}
+    method_permission_name = {"unclaimed": "read"}
 
-    @expose("/store", methods=["POST"])
-    @protect()
-    @safe
-    def store(self):
-        def work(body, user):
-            return storage_json(services.store(owner_name=body.get("owner_name", ""), phone=body.get("phone", ""),
-                                               description=body.get("description", ""),
-                                               items_count=body.get("items_count", 1),
-                                               location=body.get("location", ""), tag=body.get("tag"), by=user))
-        return self.run(work, 201)
-
-    @expose("/pickup", methods=["POST"])
-    @protect()
-    @safe
-    def pickup(self):
-        def work(body, user):
-            storage = services.find_tag(body.get("tag"))
-            if storage is None:
-                raise NotFound(_("Unknown tag: %(tag)s", tag=body.get("tag") or ""))
-            return storage_json(services.pick_up(storage, tag=body.get("tag"), phone_last4=body.get("phone_last4"),
-                                                 picked_up_by=body.get("picked_up_by", ""), by=user))
-        return self.run(work)
+    store = Action(_l("Store belongings"), lambda _d, inp, user: storage_json(services.store(
+                       owner_name=inp["owner_name"], phone=inp["phone"] or "", description=inp["description"] or "",
+                       items_count=inp["items_count"], location=inp["location"] or "", tag=inp["tag"], by=actor())),
+                   permission="create", status=201,
+                   inputs=dict(owner_name=Input("text", _l("Owner"), required=True, max_length=100),
+                               phone=Input("text", _l("Phone"), max_length=20),
+                               description=Input("text", _l("Description"), max_length=500),
+                               items_count=Input("int", _l("Pieces"), min=1, max=50, default=1),
+                               location=Input("text", _l("Shelf"), max_length=40),
+                               tag=Input("text", _l("Tag"), max_length=20)))
+    pickup = Action(_l("Hand back"), lambda st, inp, user: storage_json(services.pick_up(
+                        st, tag=inp["tag"] or st.tag, phone_last4=inp["phone_last4"] or "",
+                        picked_up_by=inp["picked_up_by"] or "", by=actor())),
+                    doc=Storage, states=("stored",), find=_storage_by_tag,
+                    inputs=dict(tag=Input("text", _l("Tag"), max_length=20),
+                                phone_last4=Input("text", _l("Last 4 digits of the phone"), required=True, max_length=4),
+                                picked_up_by=Input("text", _l("Picked up by"), max_length=100)))
 
     @expose("/unclaimed", methods=["GET"])
     @protect()

@@ -4,11 +4,14 @@ from flask import request, session
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.api import safe
 from flask_appbuilder.security.decorators import has_access, protect
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from erp_core.context import actor
-from erp_core.errors import NotFound, ValidationError
-from erp_core.permissions import request_user, require
+from erp_core import actions
+from erp_core.actions import Action, Input
+from erp_core.errors import NotFound, PermissionDenied, ValidationError
+from erp_core.extensions import db
+from erp_core.permissions import request_user
 from erp_core.views import ActionApi
 
 from modules.convenience import services as shop
@@ -41,10 +44,32 @@ def lookup(code):
     raise NotFound(_("Nothing found for %(code)s.", code=code))
 
 
+# The counter's buttons are the modules' own declared actions (same permission, inputs, state
+# check and audit); the screen only names the scanned code differently.
+COUNTER_ACTIONS = {"lend": ("Loan", "lend", "asset_code", "receipt"),
+                   "return": ("Loan", "return_", "asset_code", "return_receipt"),
+                   "disinfect": ("Loan", "disinfect", "asset_code", None),
+                   "sell": ("Sale", "sell", None, "receipt"),
+                   "store": ("Storage", "store", None, "tag_print"),
+                   "pickup": ("Storage", "pickup", "tag", "slip_print")}
+
+
+def _counter_act(action, body, user):
+    perm, name, code_key, printed = COUNTER_ACTIONS[action]
+    spec = actions.named(perm, name)
+    body = dict(body)
+    if code_key and "code" in body:
+        body[code_key] = body.pop("code")
+    if action == "return" and "asset_code" in body and not body.get("asset_code"):
+        raise NotFound(_("%(code)s is not out on loan.", code=""))
+    result = spec.execute(body, user)
+    return {"done": action, **result, "print": result.get(printed) if printed else None}
+
+
 class CounterApi(ActionApi):
     resource_name = "counter"
     class_permission_name = "Counter"
-    method_permission_name = {"lookup": "read", "act": "read", "clerk": "read", "pin": "write"}
+    method_permission_name = {"lookup": "read", "act": "read", "clerk": "read"}
 
     @expose("/lookup", methods=["GET"])
     @protect()
@@ -56,10 +81,9 @@ class CounterApi(ActionApi):
     @protect()
     @safe
     def act(self, action):
-        handler = ACTIONS.get(action)
-        if handler is None:
+        if action not in COUNTER_ACTIONS:
             return self.response(404, message=_("Unknown action: %(action)s", action=action))
-        return self.run(lambda body, user: handler(body, user, actor()))
+        return self.run(lambda body, user: _counter_act(action, body, user))
 
     @expose("/clerk", methods=["POST", "DELETE"])
     @protect()
@@ -69,94 +93,35 @@ class CounterApi(ActionApi):
         if request.method == "DELETE":
             session.pop("houqin_clerk", None)
             return self.response(200, clerk=request_user().username)
-        body = request.get_json(silent=True) or {}
-        username, pin = str(body.get("username", "")).strip(), str(body.get("pin", ""))
-        if not rentals.verify_clerk_pin(username, pin):
-            return self.response(403, message=_("Wrong clerk or PIN."))
-        session["houqin_clerk"] = username
-        return self.response(200, clerk=username)
 
-    @expose("/pin", methods=["POST"])
-    @protect()
-    @safe
-    def pin(self):
-        """A supervisor sets a clerk's counter PIN."""
         def work(body, user):
-            if not self.appbuilder.sm.find_user(username=str(body.get("username", ""))):
-                raise NotFound(_("Unknown user."))
-            rentals.set_clerk_pin(str(body["username"]), str(body.get("pin", "")))
-            return {"username": body["username"]}
+            username, pin = str(body.get("username", "")).strip(), body.get("pin")
+            if not rentals.verify_clerk_pin(username, pin if isinstance(pin, str) else ""):
+                db.session.commit()          # the failed try counts, whatever happens next
+                raise PermissionDenied(_("Wrong clerk or PIN."))
+            session["houqin_clerk"] = username
+            return {"clerk": username}
         return self.run(work)
 
-
-def _lend(body, user, clerk):
-    require(user, "create", "Loan")
-    asset = rentals.find_asset(body.get("code"))
-    if asset is None:
-        raise NotFound(_("Nothing found for %(code)s.", code=body.get("code") or ""))
-    loan = rentals.lend(asset, borrower_name=body.get("borrower_name", ""), ward_bed=body.get("ward_bed", ""),
-                        phone=body.get("phone", ""), id_card=body.get("id_card", ""), deposit=body.get("deposit"),
-                        payment_method=body.get("payment_method", "cash"), signature_png=body.get("signature"),
-                        by=clerk)
-    return {"done": "lend", **loan_json(loan), "print": loan_json(loan)["receipt"]}
+    # a clerk sets her own PIN, signed in as herself; a supervisor can only reset one
+    pin = Action(_l("Set my counter PIN"), lambda _d, inp, user: _set_pin(inp, user), permission="read",
+                 inputs=dict(pin=Input("text", _l("New PIN"), required=True, max_length=12)))
+    reset_pin = Action(_l("Reset a clerk's PIN"), lambda _d, inp, user: _reset_pin(inp, user), permission="write",
+                       inputs=dict(username=Input("text", _l("Clerk"), required=True, max_length=64)),
+                       route="/pin/reset")
 
 
-def _return(body, user, clerk):
-    require(user, "write", "Loan")
-    asset = rentals.find_asset(body.get("code"))
-    loan = rentals.open_loan_of(asset) if asset else None
-    if loan is None:
-        raise NotFound(_("%(code)s is not out on loan.", code=body.get("code") or ""))
-    from erp_core.money import D
-    loan = rentals.return_loan(loan, damaged=bool(body.get("damaged")), damage_note=body.get("damage_note", ""),
-                               damage_charge=D(body.get("damage_charge") or "0"),
-                               signature_png=body.get("signature"), by=clerk)
-    return {"done": "return", **loan_json(loan), "print": loan_json(loan)["return_receipt"]}
+def _set_pin(inp, user):
+    rentals.set_clerk_pin(user.username, inp["pin"], by=user)
+    return {"username": user.username}
 
 
-def _disinfect(body, user, clerk):
-    require(user, "disinfect", "Loan")
-    asset = rentals.find_asset(body.get("code"))
-    if asset is None:
-        raise NotFound(_("Nothing found for %(code)s.", code=body.get("code") or ""))
-    rentals.disinfect(asset, method=body.get("method", ""), by=clerk)
-    return {"done": "disinfect", "code": asset.code, "status": asset.status}
-
-
-def _sell(body, user, clerk):
-    require(user, "create", "Sale")
-    lines = body.get("lines")
-    if not isinstance(lines, list) or not lines:
-        raise ValidationError(_("A sale needs at least one item."))
-    items = []
-    for line in lines:
-        item = shop.find_item(line.get("code") if isinstance(line, dict) else None)
-        if item is None:
-            raise NotFound(_("Nothing found for %(code)s.", code=line))
-        items.append((item, line.get("qty", 1)))
-    sale = shop.sell(items, payment_method=body.get("payment_method", "cash"), by=clerk)
-    return {"done": "sell", **sale_json(sale), "print": sale_json(sale)["receipt"]}
-
-
-def _store(body, user, clerk):
-    require(user, "create", "Storage")
-    s = shop.store(owner_name=body.get("owner_name", ""), phone=body.get("phone", ""),
-                   description=body.get("description", ""), items_count=body.get("items_count", 1),
-                   location=body.get("location", ""), by=clerk)
-    return {"done": "store", **storage_json(s), "print": storage_json(s)["tag_print"]}
-
-
-def _pickup(body, user, clerk):
-    require(user, "pickup", "Storage")
-    s = shop.find_tag(body.get("code"))
-    if s is None:
-        raise NotFound(_("Nothing found for %(code)s.", code=body.get("code") or ""))
-    s = shop.pick_up(s, tag=body.get("code"), phone_last4=body.get("phone_last4", ""), by=clerk)
-    return {"done": "pickup", **storage_json(s), "print": storage_json(s)["slip_print"]}
-
-
-ACTIONS = {"lend": _lend, "return": _return, "disinfect": _disinfect, "sell": _sell, "store": _store,
-           "pickup": _pickup}
+def _reset_pin(inp, user):
+    from flask import current_app
+    if not current_app.appbuilder.sm.find_user(username=inp["username"]):
+        raise NotFound(_("Unknown user."))
+    rentals.reset_clerk_pin(inp["username"], by=user)
+    return {"username": inp["username"], "reset": True}
 
 
 class CounterView(BaseView):

@@ -16,7 +16,8 @@ def houqin_roles():
         "Front Desk": {"ItemType": ["read"], "Asset": ["read"],
                        "Loan": ["read", "create", "write", "print", "export", "disinfect"]},
         "Front Desk Supervisor": {"ItemType": ALL, "Asset": ALL,
-                                  "Loan": ["read", "create", "write", "print", "export", "disinfect", "lost"]},
+                                  "Loan": ["read", "create", "write", "print", "export", "disinfect", "lost",
+                                           "backdate"]},
         "Auditor": {"ItemType": ["read"], "Asset": ["read"], "Loan": ["read", "print", "export"]},
     }
 

@@ -85,6 +85,7 @@ class Asset(Document):
         search_columns = ["code", "item_type", "status", "location"]
         # status moves only through lending, returns, disinfection and the maintenance actions
         fields = {"code": ONCE, "item_type": ONCE, "condition": edit(), "location": edit()}
+        state_field = "status"
         label_columns = {"code": _l("Asset code"), "item_type": _l("Item type"), "condition": _l("Condition"),
                          "location": _l("Location"), "status": _l("Status"), "status_label": _l("Status")}
         description_columns = {"status": _l("available, maintenance or retired; lending and returns set the others")}
@@ -223,4 +224,6 @@ class ClerkPin(Model):
     __tablename__ = "rentals_clerk_pin"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
-    pin_hash: Mapped[str] = mapped_column(String(256))
+    pin_hash: Mapped[str | None] = mapped_column(String(256), nullable=True)   # None: reset, a new one is due
+    failed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")                 # wrong PINs in a row
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -10,7 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from erp_core.context import acting_as, username_of
 from erp_core.document import locked
-from erp_core.errors import Conflict, NotFound, ValidationError
+from erp_core.errors import PermissionDenied, Conflict, NotFound, ValidationError
 from erp_core.extensions import db
 from erp_core.money import D, cents
 from erp_core.types import LOCAL_TZ, aware, now
@@ -211,18 +211,60 @@ def add_signature(loan, kind, png, *, by):
     return loan
 
 
-def set_clerk_pin(username, pin):
-    if not (pin or "").isdigit() or not 4 <= len(pin) <= 8:
-        raise ValidationError(_("A PIN has 4 to 8 digits."))
-    row = db.session.scalars(select(ClerkPin).where(ClerkPin.username == username)).first() or ClerkPin(username=username)
-    row.pin_hash = generate_password_hash(pin)
+PIN_DIGITS, PIN_TRIES, PIN_LOCK = 6, 5, timedelta(minutes=15)
+
+
+def _pin_row(username):
+    return db.session.scalars(select(ClerkPin).where(ClerkPin.username == username)).first()
+
+
+def _pin_audit(username, action, **data):
+    from erp_core import audit
+    audit.append(db.session.connection(), [dict(action=action, doctype="ClerkPin", doc_id=None, docname=username,
+                                                data=audit.jsonable(data))])
+
+
+def set_clerk_pin(username, pin, *, by=None):
+    """A clerk sets her own PIN (only she knows it): at least 6 digits."""
+    if by is not None and username_of(by) != username:
+        raise PermissionDenied(_("Only the clerk herself sets her PIN."))
+    if not isinstance(pin, str) or not pin.isdigit() or not PIN_DIGITS <= len(pin) <= 12:
+        raise ValidationError(_("A PIN has 6 to 12 digits."))
+    row = _pin_row(username) or ClerkPin(username=username)
+    row.pin_hash, row.failed, row.locked_until = generate_password_hash(pin), 0, None
     db.session.add(row)
     db.session.flush()
+    _pin_audit(username, "pin_set")
+
+
+def reset_clerk_pin(username, *, by):
+    """A supervisor clears a clerk's PIN: she must set a new one before switching in again."""
+    row = _pin_row(username)
+    if row is None:
+        raise NotFound(_("%(user)s has no counter PIN.", user=username))
+    row.pin_hash, row.failed, row.locked_until = None, 0, None
+    db.session.flush()
+    _pin_audit(username, "pin_reset", by=username_of(by))
 
 
 def verify_clerk_pin(username, pin):
-    row = db.session.scalars(select(ClerkPin).where(ClerkPin.username == username)).first()
-    return bool(row and pin and check_password_hash(row.pin_hash, pin))
+    """True for the right PIN. Five wrong ones in a row lock the switch for that clerk for
+    15 minutes (audited); while locked even the right PIN is refused."""
+    row = locked(db.session, ClerkPin, _pin_row(username).id) if _pin_row(username) else None
+    if row is None or row.pin_hash is None:
+        return False
+    if row.locked_until and row.locked_until > now():
+        raise Conflict(_("Too many wrong PINs: the switch for %(user)s is locked until %(time)s.",
+                         user=username, time=row.locked_until.astimezone(LOCAL_TZ).strftime("%H:%M")))
+    if pin and isinstance(pin, str) and check_password_hash(row.pin_hash, pin):
+        row.failed, row.locked_until = 0, None
+        return True
+    row.failed += 1
+    if row.failed >= PIN_TRIES:
+        row.failed, row.locked_until = 0, now() + PIN_LOCK
+        _pin_audit(username, "pin_locked", until=row.locked_until)
+    db.session.flush()
+    return False
 
 
 def day_bounds(day):

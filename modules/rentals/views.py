@@ -1,21 +1,24 @@
 """Rental actions over the API, the availability board, the overdue list and the signature pad."""
 from datetime import date
+from decimal import Decimal
 
 from flask import request
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.api import safe
 from flask_appbuilder.security.decorators import has_access, protect
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, select
 
-from erp_core.errors import NotFound, UserError, ValidationError
+from erp_core.actions import Action, Input
+from erp_core.context import actor
+from erp_core.errors import NotFound, PermissionDenied, UserError, ValidationError
 from erp_core.extensions import db
 from erp_core.views import ActionApi
-from erp_core.permissions import request_user, scoped_select
+from erp_core.permissions import request_user, scoped_select, user_can
 from erp_core.types import now
 
 from . import services
-from .models import ASSET_STATES, OPEN, Asset, ItemType, Loan
+from .models import ASSET_STATES, AVAILABLE, DISINFECTION, MAINTENANCE, OPEN, PAYMENT_METHODS, Asset, ItemType, Loan
 
 ACTIONS = {"lend": "create", "return_": "write", "signature": "write", "lost": "lost", "disinfect": "disinfect",
            "availability": "read", "overdue": "read", "cash_summary": "read", "board": "read",
@@ -47,6 +50,11 @@ def overdue(user):
     return db.session.scalars(stmt).all()
 
 
+def _disinfected(asset, inp):
+    services.disinfect(asset, method=inp["method"], note=inp["note"] or "", by=actor())
+    return {"asset": asset.code, "status": asset.status}
+
+
 def _loan(body, user):
     if body.get("loan"):
         loan = db.session.scalars(scoped_select(Loan, user).where(Loan.name == str(body["loan"]))).first()
@@ -58,6 +66,48 @@ def _loan(body, user):
     return loan
 
 
+def _find_asset(inp, user):
+    asset = services.find_asset(inp.get("asset_code") or inp.get("code"))
+    if asset is None:
+        raise NotFound(_("Unknown asset code: %(code)s", code=inp.get("asset_code") or inp.get("code") or ""))
+    return asset
+
+
+def _lend(asset, inp, user):
+    return loan_json(services.lend(asset, borrower_name=inp["borrower_name"], ward_bed=inp["ward_bed"] or "",
+                                   phone=inp["phone"] or "", id_card=inp["id_card"] or "", deposit=inp["deposit"],
+                                   payment_method=inp["payment_method"], due_at=inp.get("due_at"),
+                                   signature_png=inp["signature"], by=actor()))
+
+
+def _return(loan, inp, user):
+    # the server's clock; a supervisor may record another time with a reason (audited with the action)
+    if inp.get("returned_at") is not None:
+        if not user_can(user, "backdate", "Loan"):
+            raise PermissionDenied(_("Only a supervisor may record another return time."))
+        if not inp.get("time_reason"):
+            raise ValidationError(_("Say why the return time differs from now."))
+        if inp["returned_at"] > now():
+            raise ValidationError(_("A return cannot be recorded in the future."))
+    return loan_json(services.return_loan(loan, returned_at=inp.get("returned_at"), damaged=inp["damaged"],
+                                          damage_note=inp["damage_note"] or "", damage_charge=inp["damage_charge"],
+                                          signature_png=inp["signature"], by=actor()))
+
+
+LEND_INPUTS = dict(
+    borrower_name=Input("text", _l("Borrower"), required=True, max_length=100),
+    ward_bed=Input("text", _l("Ward and bed"), max_length=40), phone=Input("text", _l("Phone"), max_length=20),
+    id_card=Input("text", _l("ID card number"), max_length=30), deposit=Input("money", _l("Deposit")),
+    payment_method=Input("choice", _l("Payment method"), choices=PAYMENT_METHODS, default="cash"),
+    signature=Input("signature", _l("Borrower's signature")))
+RETURN_INPUTS = dict(
+    damaged=Input("bool", _l("Damaged"), default=False), damage_note=Input("text", _l("Damage"), max_length=500),
+    damage_charge=Input("money", _l("Damage charge"), default=Decimal("0")),
+    signature=Input("signature", _l("Borrower's signature")))
+BACKDATE_INPUTS = dict(returned_at=Input("datetime", _l("Returned at (if not now)")),
+                       time_reason=Input("text", _l("Why another time"), max_length=200))
+
+
 class RentalsApi(ActionApi):
     """/api/v1/rentals/...: what the counter does, as JSON."""
     resource_name = "rentals"
@@ -65,60 +115,33 @@ class RentalsApi(ActionApi):
     method_permission_name = ACTIONS
     openapi_spec_tag = "Rentals"
 
-    @expose("/lend", methods=["POST"])
-    @protect()
-    @safe
-    def lend(self):
-        def work(body, user):
-            asset = services.find_asset(body.get("asset_code"))
-            if asset is None:
-                raise NotFound(_("Unknown asset code: %(code)s", code=body.get("asset_code") or ""))
-            loan = services.lend(asset, borrower_name=body.get("borrower_name", ""),
-                                 ward_bed=body.get("ward_bed", ""), phone=body.get("phone", ""),
-                                 id_card=body.get("id_card", ""), deposit=body.get("deposit"),
-                                 payment_method=body.get("payment_method", "cash"), due_at=_time(body.get("due_at")),
-                                 signature_png=body.get("signature"), by=user)
-            return loan_json(loan)
-        return self.run(work, 201)
-
-    @expose("/return", methods=["POST"])
-    @protect()
-    @safe
-    def return_(self):
-        def work(body, user):
-            loan = services.return_loan(_loan(body, user), returned_at=_time(body.get("returned_at")),
-                                        damaged=bool(body.get("damaged")), damage_note=body.get("damage_note", ""),
-                                        damage_charge=_money(body.get("damage_charge", "0")),
-                                        signature_png=body.get("signature"), by=user)
-            return loan_json(loan)
-        return self.run(work)
-
-    @expose("/signature", methods=["POST"])
-    @protect()
-    @safe
-    def signature(self):
-        def work(body, user):
-            loan = services.add_signature(_loan(body, user), body.get("kind", "handover"), body.get("png"), by=user)
-            return loan_json(loan)
-        return self.run(work)
-
-    @expose("/lost", methods=["POST"])
-    @protect()
-    @safe
-    def lost(self):
-        return self.run(lambda body, user: loan_json(services.mark_lost(_loan(body, user), by=user)))
-
-    @expose("/disinfect", methods=["POST"])
-    @protect()
-    @safe
-    def disinfect(self):
-        def work(body, user):
-            asset = services.find_asset(body.get("asset_code"))
-            if asset is None:
-                raise NotFound(_("Unknown asset code: %(code)s", code=body.get("asset_code") or ""))
-            services.disinfect(asset, method=body.get("method", ""), note=body.get("note", ""), by=user)
-            return {"asset": asset.code, "status": asset.status}
-        return self.run(work)
+    lend = Action(_l("Lend"), _lend, permission="create", status=201, doc=Asset, states=(AVAILABLE,), button=False,
+                  find=_find_asset, inputs=dict(asset_code=Input("text", _l("Asset code"), required=True, max_length=40),
+                                                due_at=Input("datetime", _l("Due back")), **LEND_INPUTS))
+    return_ = Action(_l("Return"), _return, permission="write", route="/return", doc=Loan, states=(OPEN,),
+                     find=lambda inp, user: _loan(inp, user),
+                     inputs=dict(loan=Input("text", _l("Loan number"), max_length=64),
+                                 asset_code=Input("text", _l("Asset code"), max_length=40),
+                                 **RETURN_INPUTS, **BACKDATE_INPUTS))
+    signature = Action(_l("Add a signature"), lambda loan, inp, user: loan_json(services.add_signature(
+                           loan, inp["kind"], inp["png"], by=actor())), permission="write", doc=Loan, button=False,
+                       find=lambda inp, user: _loan(inp, user),
+                       inputs=dict(loan=Input("text", _l("Loan number"), max_length=64),
+                                   asset_code=Input("text", _l("Asset code"), max_length=40),
+                                   kind=Input("choice", _l("Signature"), choices={"handover": _l("Handover"),
+                                                                                   "return": _l("Return")},
+                                              default="handover"),
+                                   png=Input("signature", _l("Signature"), required=True)))
+    lost = Action(_l("Mark as lost"), lambda loan, inp, user: loan_json(services.mark_lost(loan, by=actor())),
+                  permission="lost", doc=Loan, states=(OPEN,), find=lambda inp, user: _loan(inp, user),
+                  confirm=_l("The whole deposit is forfeited. Mark this loan as lost?"), style="danger",
+                  inputs=dict(loan=Input("text", _l("Loan number"), max_length=64),
+                              asset_code=Input("text", _l("Asset code"), max_length=40)))
+    disinfect = Action(_l("Record disinfection"), lambda asset, inp, user: _disinfected(asset, inp),
+                       permission="disinfect", doc=Asset, states=(DISINFECTION, MAINTENANCE), find=_find_asset,
+                       inputs=dict(asset_code=Input("text", _l("Asset code"), max_length=40),
+                                   method=Input("text", _l("Method"), required=True, max_length=200),
+                                   note=Input("text", _l("Note"), max_length=500)))
 
     @expose("/availability", methods=["GET"])
     @protect()
@@ -142,21 +165,6 @@ class RentalsApi(ActionApi):
             return self.response(400, message=_("The day must be written YYYY-MM-DD."))
         rows = services.cash_summary(day, request.args.get("clerk"))
         return self.response(200, day=day.isoformat(), result=[{k: str(v) for k, v in r.items()} for r in rows])
-
-
-def _time(value):
-    from datetime import datetime
-    if value in (None, ""):
-        return None
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        raise ValidationError(_("Times are written like 2026-11-24T15:30."))
-
-
-def _money(value):
-    from erp_core.money import D
-    return D(value or "0")
 
 
 class RentalsView(BaseView):

@@ -41,11 +41,11 @@ def test_lend_return_sell_store_pickup_in_a_row(client, api_token, wheelchair, s
 def test_clerk_switch_with_pin_names_the_clerk(app, client, login_as, session, wheelchair):
     clerk = ensure_user(app, "Front Desk", username="li_na")
     with acting_as("setup"):
-        rentals.set_clerk_pin(clerk, "2468")
+        rentals.set_clerk_pin(clerk, "246802")
         session.commit()
     login_as("Front Desk")                       # the shared counter account
-    assert client.post(f"{API}/clerk", json={"username": clerk, "pin": "0000"}).status_code == 403
-    assert client.post(f"{API}/clerk", json={"username": clerk, "pin": "2468"}).json["clerk"] == "li_na"
+    assert client.post(f"{API}/clerk", json={"username": clerk, "pin": "000000"}).status_code == 403
+    assert client.post(f"{API}/clerk", json={"username": clerk, "pin": "246802"}).json["clerk"] == "li_na"
     client.post(f"{API}/act/lend", json={"code": "LY-001", "borrower_name": "王秀英", "phone": "1"})
     loan = session.query(Loan).one()
     assert loan.lent_by == "li_na" and loan.created_by == "li_na"
@@ -58,9 +58,35 @@ def test_counter_permissions(app, client, api_token, login_as, wheelchair, shelf
     assert client.get(f"{API}/lookup?code=LY-001", headers=auditor).status_code == 403
     assert client.post(f"{API}/act/lend", json={"code": "LY-001"}, headers=auditor).status_code == 403
     assert app.test_client().get(f"{API}/lookup?code=LY-001").status_code == 401
-    assert client.post(f"{API}/pin", json={"username": "t_front_desk", "pin": "1234"},
+    # a clerk sets only her own PIN (no username input), of at least 6 digits
+    assert client.post(f"{API}/pin", json={"username": "t_front_desk", "pin": "123456"},
+                       headers=api_token("Front Desk")).status_code == 422
+    assert client.post(f"{API}/pin", json={"pin": "1234"}, headers=api_token("Front Desk")).status_code == 422
+    assert client.post(f"{API}/pin", json={"pin": "135792"}, headers=api_token("Front Desk")).json == \
+        {"username": "t_front_desk"}
+    # a supervisor can reset it, not set it; a clerk cannot reset
+    assert client.post(f"{API}/pin/reset", json={"username": "t_front_desk"},
                        headers=api_token("Front Desk")).status_code == 403
-    assert client.post(f"{API}/pin", json={"username": "t_front_desk", "pin": "12"},
-                       headers=api_token("Front Desk Supervisor")).status_code == 422
+    assert client.post(f"{API}/pin/reset", json={"username": "t_front_desk"},
+                       headers=api_token("Front Desk Supervisor")).status_code == 200
     login_as("Auditor")
     assert client.get("/counter/").status_code == 403
+
+
+def test_pin_locks_after_five_wrong_tries_and_a_reset_forces_a_new_one(app, client, login_as, session, travel):
+    clerk = ensure_user(app, "Front Desk", username="wang_fang")
+    with acting_as("setup"):
+        rentals.set_clerk_pin(clerk, "975310")
+        session.commit()
+    login_as("Front Desk")
+    for _ in range(5):
+        assert client.post(f"{API}/clerk", json={"username": clerk, "pin": "000000"}).status_code == 403
+    # locked: even the right PIN is refused, and the lock is audited
+    assert client.post(f"{API}/clerk", json={"username": clerk, "pin": "975310"}).status_code == 409
+    assert session.query(AuditLog).filter_by(docname=clerk, action="pin_locked").count() == 1
+    travel(minutes=16)
+    assert client.post(f"{API}/clerk", json={"username": clerk, "pin": "975310"}).status_code == 200
+    with acting_as("setup"):
+        rentals.reset_clerk_pin(clerk, by="t_front_desk_supervisor")
+        session.commit()
+    assert client.post(f"{API}/clerk", json={"username": clerk, "pin": "975310"}).status_code == 403

@@ -135,8 +135,17 @@ def test_api_lend_return_and_bad_input(client, api_token, wheelchair):
     assert ok.status_code == 201 and ok.json["name"].startswith("LN-")
     assert client.post(f"{API}/lend", json={"asset_code": "LY-001", "borrower_name": "x", "phone": "1"},
                        headers=h).status_code == 409
+    # the return time is the server's: a clerk cannot give one; a supervisor may, with a reason
     early = client.post(f"{API}/return", json={"loan": ok.json["name"], "returned_at": "2000-01-01T00:00"}, headers=h)
+    assert early.status_code == 403
+    sup = api_token("Front Desk Supervisor")
+    assert client.post(f"{API}/return", json={"loan": ok.json["name"], "returned_at": "2000-01-01T00:00"},
+                       headers=sup).status_code == 422                  # no reason given
+    early = client.post(f"{API}/return", json={"loan": ok.json["name"], "returned_at": "2000-01-01T00:00",
+                                               "time_reason": "补录"}, headers=sup)
     assert early.status_code == 422                                     # return before lend
+    assert client.post(f"{API}/return", json={"loan": ok.json["name"], "returned_at": "9999-01-01T00:00",
+                                               "time_reason": "x"}, headers=sup).status_code == 422
     assert client.post(f"{API}/return", json={"loan": "LN-NOPE"}, headers=h).status_code == 404
     back = client.post(f"{API}/return", json={"asset_code": "LY-001"}, headers=h)
     assert back.status_code == 200 and back.json["refund"] == "300.00"

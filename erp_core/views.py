@@ -174,7 +174,9 @@ class DocumentView(ModelView):
         return self.render_template(
             self.show_template, pk=pk, title=self.show_title, widgets=self._show(pk),
             related_views=self._related_views, doc=item,
-            transitions=wf.available(item, user) if wf else [],
+            # a transition that is also a declared action (it needs inputs) is offered as the action
+            transitions=[t for t in (wf.available(item, user) if wf else [])
+                         if actions.find(type(item), t[0].action) is None],
             can_submit=item._meta.submittable and not wf and item.docstatus == 0
             and user_can(user, "submit", item._meta.permission),
             can_cancel=item._meta.submittable and not wf and item.docstatus == 1

@@ -5,9 +5,10 @@ from flask import request
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.api import safe
 from flask_appbuilder.security.decorators import has_access, protect
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
+from erp_core.actions import Action, Input
 from erp_core.errors import NotFound, ValidationError
 from erp_core.extensions import db
 from erp_core.permissions import scoped_select
@@ -42,31 +43,37 @@ def _period(body):
     return year, month
 
 
+def _text(label, n, required=False):
+    return Input("text", label, max_length=n, required=required)
+
+
+# what a ward nurse (or the catering clerk) gives to place an order; the service refuses what
+# the diet, the menu, the window or the cut-off forbids
+PLACE_INPUTS = dict(
+    order_for=Input("choice", _l("For"), choices={"patient": _l("Patient"), "staff": _l("Staff")}, default="patient"),
+    ward=_text(_l("Ward"), 20), bed=_text(_l("Bed"), 20), patient_name=_text(_l("Patient"), 60),
+    inpatient_no=_text(_l("Inpatient number"), 30), diet=_text(_l("Diet"), 20), allergies=_text(_l("Allergies"), 300),
+    department=_text(_l("Department"), 80), staff_name=_text(_l("Staff member"), 60),
+    slot=_text(_l("Meal slot"), 20, required=True), day=_text(_l("Day"), 10), instructions=_text(_l("Instructions"), 300),
+    payment=Input("choice", _l("Payment"), choices=lambda: services.PAYMENTS),
+    lines=Input("list", _l("Dishes"), required=True), override_reason=_text(_l("Dietitian's override reason"), 300))
+
+
 class CateringApi(ActionApi):
     resource_name = "catering"
     class_permission_name = "Order"
-    method_permission_name = {"place": "create", "deliver": "deliver", "feedback": "write", "satisfaction": "read"}
+    method_permission_name = {"satisfaction": "read"}
 
-    @expose("/orders", methods=["POST"])
-    @protect()
-    @safe
-    def place(self):
-        return self.run(lambda b, u: order_json(services.place_order(b, by=u)), 201)
-
-    @expose("/orders/<int:pk>/deliver", methods=["POST"])
-    @protect()
-    @safe
-    def deliver(self, pk):
-        """{"received_by": "护士 李娜"}"""
-        return self.run(lambda b, u: order_json(services.deliver(_order(pk, u), b.get("received_by"), by=u)))
-
-    @expose("/orders/<int:pk>/feedback", methods=["POST"])
-    @protect()
-    @safe
-    def feedback(self, pk):
-        """{"rating": 1-5, "comment": ""}"""
-        return self.run(lambda b, u: order_json(services.feedback(_order(pk, u), b.get("rating"), b.get("comment"),
-                                                                  by=u)))
+    place = Action(_l("Order a meal"), lambda _d, inp, user: order_json(services.place_order(inp, by=user)),
+                   permission="create", status=201, route="/orders", inputs=PLACE_INPUTS)
+    deliver = Action(_l("Delivered"), lambda o, inp, user: order_json(services.deliver(o, inp["received_by"], by=user)),
+                     doc=Order, states=("out",), route="/orders/<int:pk>/deliver",
+                     inputs=dict(received_by=_text(_l("Received by"), 60, required=True)))
+    feedback = Action(_l("Rate the meal"), lambda o, inp, user: order_json(services.feedback(
+                          o, inp["rating"], inp["comment"], by=user)), permission="write",
+                      doc=Order, states=("delivered",), route="/orders/<int:pk>/feedback",
+                      inputs=dict(rating=Input("int", _l("Rating (1-5)"), required=True, min=1, max=5),
+                                  comment=_text(_l("Comment"), 500)))
 
     @expose("/satisfaction", methods=["GET"])
     @protect()

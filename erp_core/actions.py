@@ -156,6 +156,7 @@ class Action:
     name: str = ""                     # set from the attribute name
     perm_name: str = ""                # the permission name (the ActionApi's)
     condition: object = None           # condition(doc) -> None or the reason in words why not now
+    api: object = None                 # the ActionApi class it is declared on
 
     # -- what the show page needs ------------------------------------------------------
     def allowed_state(self, doc):
@@ -173,6 +174,11 @@ class Action:
         if self.condition is not None:
             return self.condition(doc)
         return None
+
+    def _check_state(self, doc):
+        why = self.blocked(doc)
+        if why:
+            raise Conflict(why)
 
     def permitted(self, user):
         from .permissions import user_can
@@ -192,17 +198,15 @@ class Action:
         from .extensions import db
         if user is None or not self.permitted(user):
             raise PermissionDenied(_("You do not have permission to do this."))
+        given = doc is not None
+        if given:                      # by its id: the state decides before the inputs are read
+            self._check_state(doc)
         inputs = self.parse(raw)
-        if self.doc is not None and doc is None:
-            if self.find is None:
-                raise NotFound(_("Not found."))
-            doc = self.find(inputs, user)
+        if self.doc is not None and not given:
+            doc = self.find(inputs, user) if self.find is not None else None
             if doc is None:
                 raise NotFound(_("Not found."))
-        if doc is not None:
-            why = self.blocked(doc)
-            if why:
-                raise Conflict(why)
+            self._check_state(doc)
         # the actor is already the real one (session, token, or the clerk on duty at a counter)
         result = self.run(doc, inputs, user)
         target = result if hasattr(result, "_meta") else doc

@@ -95,6 +95,19 @@ class DocumentView(ModelView):
                 del form[name]
         return form
 
+    # the widgets list only the fields the policy left in the form
+    def _get_add_widget(self, form, exclude_cols=None, widgets=None):
+        widgets = widgets or {}
+        widgets["add"] = self.add_widget(form=form, include_cols=[c for c in self.add_columns if c in form],
+                                         exclude_cols=exclude_cols or [], fieldsets=self.add_fieldsets)
+        return widgets
+
+    def _get_edit_widget(self, form, exclude_cols=None, widgets=None):
+        widgets = widgets or {}
+        widgets["edit"] = self.edit_widget(form=form, include_cols=[c for c in self.edit_columns if c in form],
+                                           exclude_cols=exclude_cols or [], fieldsets=self.edit_fieldsets)
+        return widgets
+
     def _refused_post(self, item, creating):
         """Check every posted model field against the policy; flash the refusal (422)."""
         cls = self.datamodel.obj
@@ -512,6 +525,8 @@ class DocumentApi(ModelRestApi):
         if spec is None:
             return self.response(404, message=_("Not found."))
         try:
+            if not spec.permitted(request_user()):     # before the record: its existence does not leak
+                raise PermissionDenied(_("You do not have permission to do this."))
             result = spec.execute(actions.body_of_request(), request_user(), self._doc(pk))
             payload = _action_result(result)
             self.datamodel.session.commit()
@@ -667,7 +682,7 @@ class ActionApi(BaseApi):
         for name, spec in list(vars(cls).items()):
             if not isinstance(spec, actions.Action):
                 continue
-            spec.name, spec.perm_name = name, cls.class_permission_name
+            spec.name, spec.perm_name, spec.api = name, cls.class_permission_name, cls
             spec.permission = spec.permission or name
             perms[name] = spec.permission
             actions.REGISTRY.append(spec)

@@ -33,7 +33,7 @@ def load(session):
                                     location="门诊大厅一站式服务中心"))
         session.add_all(assets)
         session.flush()
-        services.set_clerk_pin("front_desk", "1234")
+        services.set_clerk_pin("front_desk", "123456")
         lend = services.lend
         a = lend(assets[0], borrower_name="王秀英", ward_bed="心内科一病区 12床", phone="13800000001", by="front_desk")
         lend(assets[1], borrower_name="李建国", ward_bed="骨科二病区 3床", phone="13800000002",

@@ -157,6 +157,7 @@ class Action:
     perm_name: str = ""                # the permission name (the ActionApi's)
     condition: object = None           # condition(doc) -> None or the reason in words why not now
     api: object = None                 # the ActionApi class it is declared on
+    load: object = None                # load(pk, user) -> doc for its own route (default: the record rules)
 
     # -- what the show page needs ------------------------------------------------------
     def allowed_state(self, doc):

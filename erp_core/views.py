@@ -707,8 +707,10 @@ def _action_route(spec):
         try:
             doc = None
             if pk is not None and spec.doc is not None:
-                doc = _scoped_doc(spec.doc, pk)
-            result = spec.execute(actions.body_of_request(), request_user(), doc)
+                doc = spec.load(pk, request_user()) if spec.load else _scoped_doc(spec.doc, pk)
+            raw = actions.body_of_request()
+            raw.update({k: v for k, v in kw.items() if k != "pk"})     # other URL parts are inputs too
+            result = spec.execute(raw, request_user(), doc)
             payload = _action_result(result)
             db.session.commit()
         except (UserError, StaleDataError) as exc:

@@ -305,6 +305,12 @@ def _envelope(bid, part):
     return db.session.scalars(select(Envelope).where(Envelope.bid_id == bid.id, Envelope.part == part)).one()
 
 
+def envelope_opened(bid, part):
+    """Whether ``bid``'s ``part`` envelope has been opened (by the envelope, not the bid row)."""
+    return db.session.scalar(select(Envelope.opened_at).where(Envelope.bid_id == bid.id,
+                                                              Envelope.part == part)) is not None
+
+
 def _open(bid, part):
     env = _envelope(bid, part)
     content = json.loads(env.content)

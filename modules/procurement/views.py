@@ -6,9 +6,10 @@ objections, the manager's recorded decisions and the hash verification."""
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.api import safe
 from flask_appbuilder.security.decorators import has_access, protect
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
+from erp_core.actions import Action, Input
 from erp_core.errors import NotFound, ValidationError
 from erp_core.extensions import db
 from erp_core.permissions import request_user, scoped_select
@@ -92,52 +93,58 @@ def desk(t):
             "see_bids": can("read", "Bid"), "files": bid_files}
 
 
+def _vendors(names):
+    return [_vendor(n) for n in names]
+
+
+def _tj(fn):
+    """An action whose service returns the tender: answer with the tender's JSON."""
+    return lambda t, inp, user: tender_json(fn(t, inp, user) or t)
+
+
+REASON = Input("text", _l("Reason"), required=True, max_length=1000)
+
+
 class TenderActionsApi(ActionApi):
     resource_name = "tenders"
     class_permission_name = "Tender"
-    method_permission_name = {"criteria": "write", "invitees": "write", "register": "write", "members": "write",
-                              "objection": "write", "answer": "award", "budget_override": "approve",
-                              "proceed": "approve", "verify": "read", "evaluation": "read", "budget": "read"}
+    method_permission_name = {"verify": "read", "evaluation": "read", "budget": "read"}
 
-    @expose("/<int:pk>/criteria", methods=["POST"])
-    @protect()
-    @safe
-    def criteria(self, pk):
-        """{"criteria": [{"title", "kind": "technical"|"commercial", "max_points"}]}"""
-        return self.run(lambda b, u: tender_json(services.set_criteria(_tender(pk, u), b.get("criteria"), by=u)))
-
-    @expose("/<int:pk>/invitees", methods=["POST"])
-    @protect()
-    @safe
-    def invitees(self, pk):
-        """{"vendors": [vendor number or credit code, ...]}"""
-        def work(b, u):
-            names = b.get("vendors")
-            if not isinstance(names, list):
-                raise ValidationError(_("Give the invited vendors as a list."))
-            return tender_json(services.set_invitees(_tender(pk, u), [_vendor(n) for n in names], by=u))
-        return self.run(work)
-
-    @expose("/<int:pk>/register", methods=["POST"])
-    @protect()
-    @safe
-    def register(self, pk):
-        return self.run(lambda b, u: tender_json(services.register(_tender(pk, u), _vendor(b.get("vendor", "")), by=u)),
-                        201)
-
-    @expose("/<int:pk>/members", methods=["POST"])
-    @protect()
-    @safe
-    def members(self, pk):
-        """{"username": expert, "chair": false}"""
-        return self.run(lambda b, u: tender_json(services.assign_member(
-            _tender(pk, u), _user(b.get("username", "")), chair=b.get("chair") is True, by=u)), 201)
-
-    @expose("/<int:pk>/budget_override", methods=["POST"])
-    @protect()
-    @safe
-    def budget_override(self, pk):
-        return self.run(lambda b, u: tender_json(services.override_budget(_tender(pk, u), b.get("reason"), by=u)))
+    criteria = Action(_l("Set the criteria"), _tj(lambda t, i, u: services.set_criteria(t, i["criteria"], by=u)),
+                      permission="write", doc=Tender, states=("draft",), route="/<int:pk>/criteria", button=False,
+                      inputs=dict(criteria=Input("list", _l("Criteria"), required=True)))
+    invitees = Action(_l("Invite vendors"), _tj(lambda t, i, u: services.set_invitees(t, _vendors(i["vendors"]), by=u)),
+                      permission="write", doc=Tender, states=("draft", "approved"), route="/<int:pk>/invitees",
+                      button=False, inputs=dict(vendors=Input("list", _l("Vendors"), required=True)))
+    register = Action(_l("Register a vendor"), _tj(lambda t, i, u: services.register(t, _vendor(i["vendor"]), by=u)),
+                      permission="write", doc=Tender, states=("published",), route="/<int:pk>/register", status=201,
+                      button=False, inputs=dict(vendor=Input("text", _l("Vendor"), required=True, max_length=64)))
+    members = Action(_l("Add to the committee"), _tj(lambda t, i, u: services.assign_member(
+                         t, _user(i["username"]), chair=i["chair"], by=u)),
+                     permission="write", doc=Tender, states=("approved", "published", "closed"), status=201,
+                     route="/<int:pk>/members", button=False,
+                     inputs=dict(username=Input("text", _l("Expert"), required=True, max_length=64),
+                                 chair=Input("bool", _l("Chair"), default=False)))
+    # the manager's recorded decisions: only through these, never a field edit
+    budget_override = Action(_l("Allow the budget overrun"), _tj(lambda t, i, u: services.override_budget(
+                                 t, i["reason"], by=u)), permission="approve", doc=Tender, states=("draft",),
+                             route="/<int:pk>/budget_override", inputs=dict(reason=REASON), button=False,
+                             confirm=_l("Record your decision to let this tender exceed its budget line?"))
+    proceed = Action(_l("Decide to proceed"), _tj(lambda t, i, u: services.record_proceed_decision(
+                         t, i["reason"], by=u)), permission="approve", doc=Tender, states=("opened",),
+                     route="/<int:pk>/proceed", inputs=dict(reason=REASON), button=False)
+    objection = Action(_l("Record an objection"), lambda t, i, u: {"id": services.raise_objection(
+                           t, raised_by=i["raised_by"], content=i["content"], by=u).id},
+                       permission="write", doc=Tender, states=("publicity",), route="/<int:pk>/objections", status=201, button=False,
+                       inputs=dict(raised_by=Input("text", _l("Raised by"), required=True, max_length=200),
+                                   content=Input("text", _l("Objection"), required=True, max_length=5000)))
+    answer = Action(_l("Answer an objection"), _tj(lambda t, i, u: services.answer_objection(
+                        t, i["oid"], answer=i["answer"], upheld=i["upheld"], disqualify=i["disqualify"], by=u)),
+                    permission="award", doc=Tender, states=("publicity",), route="/<int:pk>/objections/<int:oid>/answer", button=False,
+                    inputs=dict(oid=Input("int", _l("Objection"), required=True, min=1),
+                                answer=Input("text", _l("Answer"), required=True, max_length=5000),
+                                upheld=Input("bool", _l("Upheld"), default=False),
+                                disqualify=Input("text", _l("Disqualify bid"), max_length=64)))
 
     @expose("/<int:pk>/budget", methods=["GET"])
     @protect()
@@ -146,32 +153,6 @@ class TenderActionsApi(ActionApi):
         def work(b, u):
             pos = services.budget_position(_tender(pk, u))
             return {k: str(v) for k, v in pos.items()}
-        return self.run(work)
-
-    @expose("/<int:pk>/proceed", methods=["POST"])
-    @protect()
-    @safe
-    def proceed(self, pk):
-        return self.run(lambda b, u: tender_json(services.record_proceed_decision(_tender(pk, u), b.get("reason"), by=u)))
-
-    @expose("/<int:pk>/objections", methods=["POST"])
-    @protect()
-    @safe
-    def objection(self, pk):
-        def work(b, u):
-            o = services.raise_objection(_tender(pk, u), raised_by=b.get("raised_by"), content=b.get("content"), by=u)
-            return {"id": o.id}
-        return self.run(work, 201)
-
-    @expose("/<int:pk>/objections/<int:oid>/answer", methods=["POST"])
-    @protect()
-    @safe
-    def answer(self, pk, oid):
-        """{"answer", "upheld": false, "disqualify": bid number}"""
-        def work(b, u):
-            services.answer_objection(_tender(pk, u), oid, answer=b.get("answer"), upheld=b.get("upheld") is True,
-                                      disqualify=b.get("disqualify"), by=u)
-            return tender_json(_tender(pk, u))
         return self.run(work)
 
     @expose("/<int:pk>/evaluation", methods=["GET"])
@@ -214,32 +195,20 @@ class BidDeskApi(ActionApi):
     """The bid desk: sealed bids are received here (and only here)."""
     resource_name = "bid_desk"
     class_permission_name = "Bid"
-    method_permission_name = {"receive": "create", "bond": "write", "document": "read"}
+    method_permission_name = {"document": "read"}
 
-    @expose("/<int:pk>", methods=["POST"])
-    @protect()
-    @safe
-    def receive(self, pk):
-        """Tender id; {"vendor", "price", "technical", "bond_paid", "files": [{"filename", "content": base64}]}"""
-        def work(b, u):
-            t = _tender(pk, u)
-            return bid_json(services.record_bid(t, _vendor(b.get("vendor", "")), price=b.get("price", ""),
-                                                technical=b.get("technical", ""), files=b.get("files") or (),
-                                                bond_paid=b.get("bond_paid") is True, by=u))
-        return self.run(work, 201)
-
-    @expose("/bond/<int:bid_id>", methods=["POST"])
-    @protect()
-    @safe
-    def bond(self, bid_id):
-        def work(b, u):
-            bid = db.session.scalars(scoped_select(Bid, u).where(Bid.id == bid_id)).first()
-            if bid is None:
-                raise NotFound(_("Not found."))
-            services.set_bond_paid(bid, b.get("paid") is True, by=u)
-            return {"bid": bid.name, "bond_paid": bid.bond_paid}
-        return self.run(work)
-
+    receive = Action(_l("Receive a sealed bid"), lambda t, i, u: bid_json(services.record_bid(
+                         t, _vendor(i["vendor"]), price=i["price"], technical=i["technical"] or "",
+                         files=i["files"] or (), bond_paid=i["bond_paid"], by=u)),
+                     permission="create", doc=Tender, states=("published",), route="/<int:pk>", status=201, button=False,
+                     inputs=dict(vendor=Input("text", _l("Vendor"), required=True, max_length=64),
+                                 price=Input("money", _l("Bid price"), required=True),
+                                 technical=Input("text", _l("Technical proposal"), max_length=20000),
+                                 files=Input("list", _l("Documents")), bond_paid=Input("bool", _l("Bond paid"), default=False)))
+    bond = Action(_l("Bond paid"), lambda bid, i, u: {"bid": services.set_bond_paid(bid, i["paid"], by=u).name,
+                                                      "bond_paid": bid.bond_paid},
+                  permission="write", doc=Bid, route="/bond/<int:pk>", button=False,
+                  inputs=dict(paid=Input("bool", _l("Paid"), required=True)))
 
     @expose("/file/<int:file_id>", methods=["GET"])
     @protect()
@@ -255,7 +224,7 @@ class BidDeskApi(ActionApi):
             bid = f and db.session.scalars(scoped_select(Bid, request_user()).where(Bid.id == f.bid_id)).first()
             if bid is None:
                 raise NotFound(_("Not found."))
-            if bid.technical is None:
+            if not services.envelope_opened(bid, "technical"):
                 raise Conflict(_("The technical envelope of %(bid)s is sealed until the opening.", bid=bid.name))
         except UserError as exc:
             return respond(user_error_status(exc), {"message": str(exc)})
@@ -268,7 +237,7 @@ class ScoringApi(ActionApi):
     """The expert's desk: declaration, blind scores by bid label, submission."""
     resource_name = "scoring"
     class_permission_name = "Evaluation"
-    method_permission_name = {"sheet": "read", "declare": "write", "score": "write", "submit": "write"}
+    method_permission_name = {"sheet": "read"}
 
     @expose("/<int:pk>", methods=["GET"])
     @protect()
@@ -276,37 +245,22 @@ class ScoringApi(ActionApi):
     def sheet(self, pk):
         return self.run(lambda b, u: services.scoring_sheet(_seat(pk, u), u))
 
-    @expose("/<int:pk>/declare", methods=["POST"])
-    @protect()
-    @safe
-    def declare(self, pk):
-        """{"no_conflict": true, "statement": ""}"""
-        def work(b, u):
-            t = _seat(pk, u)
-            services.declare(t, u, no_conflict=b.get("no_conflict"), statement=b.get("statement", ""))
-            return services.scoring_sheet(t, u)
-        return self.run(work)
+    # the expert's own seat: only tenders whose committee she sits on (experts read no tenders)
+    declare = Action(_l("Declare no conflict of interest"), lambda t, i, u: _declared(t, i, u), permission="write",
+                     doc=Tender, load=_seat, route="/<int:pk>/declare", button=False,
+                     inputs=dict(no_conflict=Input("bool", _l("No conflict of interest"), required=True),
+                                 statement=Input("text", _l("Statement"), max_length=2000)))
+    score = Action(_l("Score"), lambda t, i, u: (services.score(t, u, i["scores"]), services.scoring_sheet(t, u))[1],
+                   permission="write", doc=Tender, load=_seat, route="/<int:pk>/scores", button=False,
+                   inputs=dict(scores=Input("list", _l("Scores"), required=True)))
+    submit = Action(_l("Submit my scores"), lambda t, i, u: (services.submit_scores(t, u),
+                                                             services.scoring_sheet(t, u))[1],
+                    permission="write", doc=Tender, load=_seat, route="/<int:pk>/submit", button=False)
 
-    @expose("/<int:pk>/scores", methods=["POST"])
-    @protect()
-    @safe
-    def score(self, pk):
-        """{"scores": [{"bid": "A", "criterion": id, "points": "18.5"}]}"""
-        def work(b, u):
-            t = _seat(pk, u)
-            services.score(t, u, b.get("scores"))
-            return services.scoring_sheet(t, u)
-        return self.run(work)
 
-    @expose("/<int:pk>/submit", methods=["POST"])
-    @protect()
-    @safe
-    def submit(self, pk):
-        def work(b, u):
-            t = _seat(pk, u)
-            services.submit_scores(t, u)
-            return services.scoring_sheet(t, u)
-        return self.run(work, body_required=False)
+def _declared(t, inp, user):
+    services.declare(t, user, no_conflict=inp["no_conflict"], statement=inp["statement"] or "")
+    return services.scoring_sheet(t, user)
 
 
 class ScoringView(BaseView):

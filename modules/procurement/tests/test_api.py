@@ -181,7 +181,7 @@ def test_bad_input_is_refused_with_4xx(app, session, client, api_token, publishe
         (f"/api/v1/bid_desk/{t.id}", {"vendor": t.bids[0].vendor.name, "price": "abc"}, 422),
         (f"/api/v1/bid_desk/{t.id}", {"vendor": t.bids[0].vendor.name, "price": "1.5"}, 409),   # already bid
         ("/api/v1/bid_desk/999999", {"vendor": "x"}, 404),
-        (f"/api/v1/tenders/{t.id}/register", {"vendor": {"a": 1}}, 404),
+        (f"/api/v1/tenders/{t.id}/register", {"vendor": {"a": 1}}, 422),
         (f"/api/v1/tenders/{t.id}/criteria", {"criteria": "x"}, 409),
         (f"/api/v1/tenders/{t.id}/members", {"username": "t_procurement_officer"}, 422),
     ]

@@ -253,9 +253,11 @@ def record_bid(t, vendor, *, price, technical="", files=(), bond_paid=False, by)
         raise Conflict(_("%(vendor)s has already bid.", vendor=vendor.legal_name))
     if t.evaluation_method == "comprehensive" and not technical:
         raise ValidationError(_("The technical envelope is empty."))
+    # each envelope carries a random secret, hashed with it and revealed only when it opens:
+    # without it the receipt's SHA-256 cannot be used to guess a sealed price or proposal
     tech = {"proposal": technical, "files": [{"filename": n, "sha256": hashlib.sha256(d).hexdigest()}
-                                             for n, d in stored]}
-    priced = {"price": str(price)}
+                                             for n, d in stored], "secret": secrets.token_hex(16)}
+    priced = {"price": str(price), "secret": secrets.token_hex(16)}
     with acting_as(username_of(by)):
         bid = Bid(tender=t, vendor=vendor, submitted_at=now(), bond_paid=bool(bond_paid), receipt_hash="")
         bid.receipt_hash = _digest(bid, tech, priced)
@@ -319,7 +321,12 @@ def _open(bid, part):
         bid.technical = content["proposal"]
     else:
         bid.price = Decimal(content["price"])
-    return content
+    return content.get("secret")
+
+
+def _revealed(t, opened):
+    """The secrets of the envelopes just opened, published in the audit row of the opening."""
+    return {"secrets": {getattr(key, "name", key): secret for key, secret in opened if secret}}
 
 
 def on_open(t, *, by, reason=None):
@@ -328,17 +335,18 @@ def on_open(t, *, by, reason=None):
     bids = list(t.bids)
     labels = [chr(ord("A") + i) if i < 26 else f"Z{i - 25}" for i in range(len(bids))]
     secrets.SystemRandom().shuffle(bids)
+    opened = []
     for bid, label in zip(bids, labels):
         bid.label = label
-        _open(bid, "technical")
+        opened.append((bid, _open(bid, "technical")))
         if t.evaluation_method == "lowest_price":
-            _open(bid, "price")
+            opened.append((bid.name + "/price", _open(bid, "price")))
         if t.bid_bond and not bid.bond_paid:
             bid.status, bid.invalid_reason = "invalid", _("Bid bond not paid")
         else:
             bid.status = "valid"
     valid = [b for b in bids if b.status == "valid"]
-    audit.record(db.session, t, "opening", bids=len(bids), valid=len(valid),
+    audit.record(db.session, t, "opening", bids=len(bids), valid=len(valid), **_revealed(t, opened),
                  **({"prices": {b.name: str(b.price) for b in bids}} if t.evaluation_method == "lowest_price" else {}))
     t.__dict__["_houqin_opened_by"] = by
 
@@ -513,11 +521,12 @@ def can_evaluate(t):
 def on_evaluate(t, *, by, reason=None):
     """The price envelopes open only now, after every technical score is in; then the ranking."""
     bids = valid_bids(t)
+    opened = []
     if t.evaluation_method == "comprehensive":
         for bid in t.bids:
-            _open(bid, "price")
+            opened.append((bid.name + "/price", _open(bid, "price")))
     rank_bids(t, bids)
-    audit.record(db.session, t, "evaluation", prices={b.name: str(b.price) for b in t.bids},
+    audit.record(db.session, t, "evaluation", prices={b.name: str(b.price) for b in t.bids}, **_revealed(t, opened),
                  ranking=[[b.name, b.rank, str(b.total_score) if b.total_score is not None else None]
                           for b in sorted(bids, key=lambda b: b.rank)])
 
@@ -650,11 +659,12 @@ def on_fail(t, *, by, reason=None):
 def verify(t):
     """Recompute every bid's SHA-256 from its envelopes and compare it with the receipt and
     with the hash the audit chain recorded when the bid arrived. ``[(bid, [problems])]``."""
-    received = {}
+    received, revealed = {}, {}
     for row in audit.history(db.session, t):
+        data = json.loads(row.data)
         if row.action == "bid_received":
-            data = json.loads(row.data)
             received[data["bid"]] = data["sha256"]
+        revealed.update(data.get("secrets") or {})
     out = []
     for bid in t.bids:
         problems = []
@@ -676,6 +686,10 @@ def verify(t):
             problems.append(_("the opened price differs from the sealed one"))
         if bid.technical is not None and bid.technical != tech["proposal"]:
             problems.append(_("the opened proposal differs from the sealed one"))
+        for key, part, opened in ((bid.name, tech, envelope_opened(bid, "technical")),
+                                  (bid.name + "/price", priced, envelope_opened(bid, "price"))):
+            if opened and part.get("secret") and revealed.get(key) != part["secret"]:
+                problems.append(_("the secret revealed at the opening differs from the sealed one"))
         out.append((bid, problems))
     return out
 

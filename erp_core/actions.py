@@ -39,6 +39,7 @@ class Input:
     max: object = None
     default: object = None
     help: object = None
+    locator: bool = False     # names the record in the body (a code, a number): not asked on its page
 
     def parse(self, name, raw):
         """The typed value of ``raw`` (JSON or form), or a ValidationError naming the input."""
@@ -158,6 +159,7 @@ class Action:
     condition: object = None           # condition(doc) -> None or the reason in words why not now
     api: object = None                 # the ActionApi class it is declared on
     load: object = None                # load(pk, user) -> doc for its own route (default: the record rules)
+    list_of: type | None = None        # a collection action offered on this document's list page
 
     # -- what the show page needs ------------------------------------------------------
     def allowed_state(self, doc):
@@ -234,6 +236,11 @@ def body_of_request():
     body = {k: v for k, v in request.form.items() if k not in ("csrf_token",)}
     body.update({k: v for k, v in request.files.items()})
     return body
+
+
+def for_list(cls, user):
+    """Collection actions offered on ``cls``'s list page to ``user`` (a form page each)."""
+    return [a for a in REGISTRY if a.list_of is cls and a.permitted(user)]
 
 
 def for_doc(cls):

@@ -83,6 +83,8 @@ def create_app(config=None, **overrides):
         appbuilder.add_view(AuditLogView, "AuditLog", label=_l("Audit log"), icon="fa-history",
                             category="Security")
         appbuilder.add_view_no_menu(PrintView)
+        from .action_views import ActionPageView
+        appbuilder.add_view_no_menu(ActionPageView)
         for fmt in registry.collect("houqin_print_formats"):
             if fmt.permission is None and fmt.model is not None:
                 object.__setattr__(fmt, "permission", fmt.model._meta.permission)

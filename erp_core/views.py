@@ -86,6 +86,11 @@ class DocumentView(ModelView):
         flash(self.add_row_message if adding else self.edit_row_message, "success")
         return True
 
+    def render_template(self, template, **kwargs):
+        if template == self.list_template:     # the collection actions (e.g. "Order a meal") head the list
+            kwargs.setdefault("list_actions", actions.for_list(self.datamodel.obj, request_user()))
+        return super().render_template(template, **kwargs)
+
     # -- the field policy on forms: only what this user may write now is shown and accepted
     def _trim(self, form, item, creating):
         cls = self.datamodel.obj

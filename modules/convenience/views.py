@@ -74,7 +74,7 @@ class CounterSalesApi(ActionApi):
                                                                                     by=actor())),
                     doc=Sale, states=("paid",), find=_sale_by_name, style="danger",
                     confirm=_l("Refund the whole sale and put the items back in stock?"),
-                    inputs=dict(sale=Input("text", _l("Sale number"), max_length=64),
+                    inputs=dict(sale=Input("text", _l("Sale number"), max_length=64, locator=True),
                                 reason=Input("text", _l("Reason"), required=True, max_length=200)))
 
 
@@ -86,13 +86,13 @@ class StockMovesApi(ActionApi):
     receive = Action(_l("Receive stock"), lambda item, inp, user: _stock(services.receive_stock(
                          item, inp["qty"], reason=inp["reason"] or "", by=actor())),
                      doc=SaleItem, find=lambda inp, user: _item(inp.get("code")),
-                     inputs=dict(code=Input("text", _l("Item code"), max_length=40),
+                     inputs=dict(code=Input("text", _l("Item code"), max_length=40, locator=True),
                                  qty=Input("int", _l("Quantity received"), required=True, min=1, max=100000),
                                  reason=Input("text", _l("Delivery note"), max_length=200)))
     adjust = Action(_l("Adjust stock"), lambda item, inp, user: _stock(services.adjust_stock(
                         item, inp["delta"], reason=inp["reason"], by=actor())),
                     doc=SaleItem, find=lambda inp, user: _item(inp.get("code")),
-                    inputs=dict(code=Input("text", _l("Item code"), max_length=40),
+                    inputs=dict(code=Input("text", _l("Item code"), max_length=40, locator=True),
                                 delta=Input("int", _l("Change (+/-)"), required=True, min=-100000, max=100000),
                                 reason=Input("text", _l("Reason"), required=True, max_length=200)))
 
@@ -116,7 +116,7 @@ class BelongingsApi(ActionApi):
     store = Action(_l("Store belongings"), lambda _d, inp, user: storage_json(services.store(
                        owner_name=inp["owner_name"], phone=inp["phone"] or "", description=inp["description"] or "",
                        items_count=inp["items_count"], location=inp["location"] or "", tag=inp["tag"], by=actor())),
-                   permission="create", status=201,
+                   permission="create", status=201, list_of=Storage,
                    inputs=dict(owner_name=Input("text", _l("Owner"), required=True, max_length=100),
                                phone=Input("text", _l("Phone"), max_length=20),
                                description=Input("text", _l("Description"), max_length=500),
@@ -127,7 +127,7 @@ class BelongingsApi(ActionApi):
                         st, tag=inp["tag"] or st.tag, phone_last4=inp["phone_last4"] or "",
                         picked_up_by=inp["picked_up_by"] or "", by=actor())),
                     doc=Storage, states=("stored",), find=_storage_by_tag,
-                    inputs=dict(tag=Input("text", _l("Tag"), max_length=20),
+                    inputs=dict(tag=Input("text", _l("Tag"), max_length=20, locator=True),
                                 phone_last4=Input("text", _l("Last 4 digits of the phone"), required=True, max_length=4),
                                 picked_up_by=Input("text", _l("Picked up by"), max_length=100)))
 

@@ -115,19 +115,19 @@ class RentalsApi(ActionApi):
     method_permission_name = ACTIONS
     openapi_spec_tag = "Rentals"
 
-    lend = Action(_l("Lend"), _lend, permission="create", status=201, doc=Asset, states=(AVAILABLE,), button=False,
-                  find=_find_asset, inputs=dict(asset_code=Input("text", _l("Asset code"), required=True, max_length=40),
+    lend = Action(_l("Lend"), _lend, permission="create", status=201, doc=Asset, states=(AVAILABLE,),
+                  find=_find_asset, inputs=dict(asset_code=Input("text", _l("Asset code"), max_length=40, locator=True),
                                                 due_at=Input("datetime", _l("Due back")), **LEND_INPUTS))
     return_ = Action(_l("Return"), _return, permission="write", route="/return", doc=Loan, states=(OPEN,),
                      find=lambda inp, user: _loan(inp, user),
-                     inputs=dict(loan=Input("text", _l("Loan number"), max_length=64),
-                                 asset_code=Input("text", _l("Asset code"), max_length=40),
+                     inputs=dict(loan=Input("text", _l("Loan number"), max_length=64, locator=True),
+                                 asset_code=Input("text", _l("Asset code"), max_length=40, locator=True),
                                  **RETURN_INPUTS, **BACKDATE_INPUTS))
     signature = Action(_l("Add a signature"), lambda loan, inp, user: loan_json(services.add_signature(
                            loan, inp["kind"], inp["png"], by=actor())), permission="write", doc=Loan, button=False,
                        find=lambda inp, user: _loan(inp, user),
-                       inputs=dict(loan=Input("text", _l("Loan number"), max_length=64),
-                                   asset_code=Input("text", _l("Asset code"), max_length=40),
+                       inputs=dict(loan=Input("text", _l("Loan number"), max_length=64, locator=True),
+                                   asset_code=Input("text", _l("Asset code"), max_length=40, locator=True),
                                    kind=Input("choice", _l("Signature"), choices={"handover": _l("Handover"),
                                                                                    "return": _l("Return")},
                                               default="handover"),
@@ -135,11 +135,11 @@ class RentalsApi(ActionApi):
     lost = Action(_l("Mark as lost"), lambda loan, inp, user: loan_json(services.mark_lost(loan, by=actor())),
                   permission="lost", doc=Loan, states=(OPEN,), find=lambda inp, user: _loan(inp, user),
                   confirm=_l("The whole deposit is forfeited. Mark this loan as lost?"), style="danger",
-                  inputs=dict(loan=Input("text", _l("Loan number"), max_length=64),
-                              asset_code=Input("text", _l("Asset code"), max_length=40)))
+                  inputs=dict(loan=Input("text", _l("Loan number"), max_length=64, locator=True),
+                              asset_code=Input("text", _l("Asset code"), max_length=40, locator=True)))
     disinfect = Action(_l("Record disinfection"), lambda asset, inp, user: _disinfected(asset, inp),
                        permission="disinfect", doc=Asset, states=(DISINFECTION, MAINTENANCE), find=_find_asset,
-                       inputs=dict(asset_code=Input("text", _l("Asset code"), max_length=40),
+                       inputs=dict(asset_code=Input("text", _l("Asset code"), max_length=40, locator=True),
                                    method=Input("text", _l("Method"), required=True, max_length=200),
                                    note=Input("text", _l("Note"), max_length=500)))
 

@@ -60,6 +60,8 @@ def _counter_act(action, body, user):
     body = dict(body)
     if code_key and "code" in body:
         body[code_key] = body.pop("code")
+    if "signature" not in spec.inputs:       # the screen sends its pad with every panel
+        body.pop("signature", None)
     if action == "return" and "asset_code" in body and not body.get("asset_code"):
         raise NotFound(_("%(code)s is not out on loan.", code=""))
     result = spec.execute(body, user)

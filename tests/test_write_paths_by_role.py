@@ -132,3 +132,24 @@ def test_an_action_by_token_is_recorded_as_its_user(app, session, client, api_to
     clerk = username_for("Front Desk")
     assert (loan.created_by, loan.lent_by) == (clerk, clerk)
     assert {row.user for row in session.scalars(select(AuditLog).where(AuditLog.docname == loan.name))} == {clerk}
+
+
+def test_a_relation_cannot_slip_past_the_submitted_lock_even_in_code(app, session):
+    """The lock sits in the session, below every path: a service or script changing a signed
+    contract's vendor, or an accepted order's dishes, is refused like a plain column."""
+    from erp_core.demo import load_demo
+    from erp_core.errors import ValidationError
+    from modules.vendor_contracts.models import Contract, Vendor
+    load_demo(app)
+    contract = _first(session, Contract, workflow_state="active")
+    other = session.scalars(select(Vendor).where(Vendor.id != contract.vendor_id)).first()
+    contract.vendor = other
+    with pytest.raises(ValidationError):
+        session.flush()
+    session.rollback()
+    from modules.catering.models import Order
+    order = _first(session, Order, workflow_state="accepted")
+    order.diet = None
+    with pytest.raises(ValidationError):
+        session.flush()
+    session.rollback()

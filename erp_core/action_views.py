@@ -26,6 +26,8 @@ class ActionPageView(BaseView):
             spec = actions.named(perm_name, name)
         except KeyError:
             abort(404)
+        if spec.page:
+            return redirect(spec.page)
         if not spec.permitted(user):
             return self.render_template("houqin/refused.html",
                                         message=_("You do not have permission to do this.")), 403

@@ -160,6 +160,7 @@ class Action:
     api: object = None                 # the ActionApi class it is declared on
     load: object = None                # load(pk, user) -> doc for its own route (default: the record rules)
     list_of: type | None = None        # a collection action offered on this document's list page
+    page: str | None = None            # its own page, when the generic form cannot say it (e.g. a menu)
 
     # -- what the show page needs ------------------------------------------------------
     def allowed_state(self, doc):

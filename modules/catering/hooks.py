@@ -28,8 +28,10 @@ def houqin_roles():
 
 @hookimpl
 def houqin_register_views(appbuilder):
-    from .views import CateringApi, KitchenApi, KitchenView
+    from .views import CateringApi, KitchenApi, KitchenView, OrderMealView
     appbuilder.add_api(CateringApi)
+    appbuilder.add_view(OrderMealView, "OrderMeal", label=_l("Order a meal"), icon="fa-cutlery",
+                        category="catering", href="/catering/order_meal/")
     appbuilder.add_api(KitchenApi)
     appbuilder.add_view(KitchenView, "Kitchen", label=_l("Kitchen board"), icon="fa-fire",
                         category="catering", href="/catering/kitchen/")

@@ -65,7 +65,8 @@ class CateringApi(ActionApi):
     method_permission_name = {"satisfaction": "read"}
 
     place = Action(_l("Order a meal"), lambda _d, inp, user: order_json(services.place_order(inp, by=user)),
-                   permission="create", status=201, route="/orders", inputs=PLACE_INPUTS)
+                   permission="create", status=201, route="/orders", inputs=PLACE_INPUTS, list_of=Order,
+                   page="/catering/order_meal/")
     deliver = Action(_l("Delivered"), lambda o, inp, user: order_json(services.deliver(o, inp["received_by"], by=user)),
                      doc=Order, states=("out",), route="/orders/<int:pk>/deliver",
                      inputs=dict(received_by=_text(_l("Received by"), 60, required=True)))
@@ -121,3 +122,55 @@ class KitchenView(BaseView):
         slots = db.session.scalars(select(MealSlot).order_by(MealSlot.start_time)).all()
         board = [(s, *services.production(day, s)) for s in slots]
         return self.render_template("catering/kitchen.html", day=day, board=board, late=services.overdue())
+
+
+class OrderMealView(BaseView):
+    """The ward nurse's (and the clerk's) form to order a meal: her wards, the patient, the
+    diet, and the dishes of the day's menu with a quantity each. It runs the ``place`` action,
+    so the diet, allergen, window and cut-off refusals come back in words on this page."""
+    route_base = "/catering/order_meal"
+    class_permission_name = "Order"
+    method_permission_name = {"new": "create"}
+    default_view = "new"
+
+    @expose("/", methods=["GET", "POST"])
+    @has_access
+    def new(self):
+        from flask import flash, redirect, url_for
+        from erp_core import actions
+        from erp_core.errors import UserError
+        from erp_core.permissions import request_user, rule_clause
+        from .models import DailyMenu, Diet, Ward
+        user = request_user()
+        form = request.form if request.method == "POST" else request.args
+        slots = db.session.scalars(select(MealSlot).order_by(MealSlot.start_time)).all()
+        try:
+            day = date.fromisoformat(form.get("day") or now().date().isoformat())
+        except ValueError:
+            day = now().date()
+        slot = next((s for s in slots if s.code == form.get("slot")), slots[0] if slots else None)
+        wards = db.session.scalars(select(Ward).order_by(Ward.code)).all()
+        if rule_clause(Order, user) is not None:           # a ward nurse: her own wards only
+            wards = [w for w in wards if any(n.id == user.id for n in w.nurses)]
+        menu = slot and db.session.scalars(select(DailyMenu).where(DailyMenu.day == day,
+                                                                   DailyMenu.slot_id == slot.id)).first()
+        status = 200
+        if request.method == "POST" and form.get("place"):
+            lines = [{"dish": d.name, "qty": form.get(f"qty_{d.name}")} for d in (menu.dishes if menu else [])
+                     if (form.get(f"qty_{d.name}") or "0").strip() not in ("", "0")]
+            raw = {k: form.get(k) for k in ("ward", "bed", "patient_name", "inpatient_no", "diet", "allergies",
+                                            "instructions") if form.get(k)}
+            raw.update(order_for="patient", slot=slot.code if slot else "", day=day.isoformat(), lines=lines)
+            try:
+                result = actions.named("Order", "place").execute(raw, user)
+                db.session.commit()
+            except UserError as exc:
+                db.session.rollback()
+                flash(str(exc), "danger")
+                status = exc.status
+            else:
+                flash(_("Ordered: %(name)s", name=result["name"]), "success")
+                return redirect(url_for("OrderView.show", pk=result["id"]))
+        return self.render_template("catering/order_meal.html", wards=wards, slots=slots, slot=slot, day=day,
+                                    menu=menu, diets=db.session.scalars(select(Diet).order_by(Diet.code)).all(),
+                                    form=form), status

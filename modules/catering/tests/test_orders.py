@@ -194,3 +194,27 @@ def test_kitchen_sheets_and_batch_print(app, session, client, login_as, api_toke
     assert client.get("/print/catering.production/bad-key.pdf").status_code == 404
     assert client.get(f"/print/catering.production/{day}~nope.pdf").status_code == 404
     assert "小米南瓜粥" in client.get(f"/catering/kitchen/?day={day}").data.decode()
+
+
+def test_a_ward_nurse_orders_a_meal_in_her_page(app, session, client, login_as, kitchen_setup):
+    login_as(NURSE)
+    assert "/catering/order_meal/" in client.get("/catering/order/list/").get_data(as_text=True)
+    tomorrow = (now().date() + timedelta(days=1)).isoformat()
+    page = client.get(f"/catering/order_meal/?day={tomorrow}&slot=night").get_data(as_text=True)
+    assert "小米南瓜粥" in page and "骨科二病区" not in page              # her ward only, the day's menu
+    dishes = kitchen_setup["dishes"]
+    form = {"day": tomorrow, "slot": "night", "ward": "A", "bed": "12", "patient_name": "王建国",
+            "diet": "diabetic", "place": "1"}
+    # honey tea on a diabetic diet: refused in words, nothing stored, the form keeps what was typed
+    r = client.post("/catering/order_meal/", data={**form, f"qty_{dishes['tea'].name}": "1"})
+    assert r.status_code == 422 and "王建国" in r.get_data(as_text=True)
+    assert session.query(Order).count() == 0
+    r = client.post("/catering/order_meal/", data={**form, f"qty_{dishes['porridge'].name}": "2"})
+    assert r.status_code == 302
+    order = session.query(Order).one()
+    assert (order.ward.code, order.patient_name, order.lines[0].qty) == ("A", "王建国", 2)
+    # another ward's order is refused even if posted by hand
+    r = client.post("/catering/order_meal/", data={**form, "ward": "B", f"qty_{dishes['porridge'].name}": "1"})
+    assert r.status_code == 403 and session.query(Order).count() == 1
+    login_as(KITCHEN)
+    assert client.get("/catering/order_meal/").status_code == 403

@@ -82,12 +82,19 @@ def test_print_command_batches_into_one_pdf(app, session, tmp_path):
     assert bad.exit_code != 0 and "not found" in bad.output
 
 
-def test_demo_data_loads_once_and_prints_a_password(app, session):
+def test_demo_data_loads_once_and_every_demo_user_keeps_one_password(app, session, tmp_path, monkeypatch):
+    from werkzeug.security import check_password_hash
     from erp_core.demo import load_demo, role_username
     from erp_core.permissions import declared_roles
-    password = load_demo(app)
-    assert password and app.appbuilder.sm.find_user(username="admin")
-    assert session.get(Settings, 1).hospital_name
-    for role in declared_roles(app):
-        assert app.appbuilder.sm.find_user(username=role_username(role))
-    assert load_demo(app) != password          # a second run resets the admin password only
+    monkeypatch.delenv("HOUQIN_DEMO_PASSWORD", raising=False)
+    monkeypatch.setitem(app.config, "HOUQIN_DEMO_PASSWORD_FILE", str(tmp_path / "demo_password"))
+    demo = load_demo(app)
+    assert demo.data_loaded and session.get(Settings, 1).hospital_name
+    assert demo.users == ["admin"] + [role_username(r) for r in declared_roles(app)]
+    again = load_demo(app)
+    assert not again.data_loaded and again.password == demo.password   # kept in the instance folder
+    monkeypatch.setenv("HOUQIN_DEMO_PASSWORD", "chosen-Password-1")
+    assert load_demo(app).password == "chosen-Password-1"
+    session.expire_all()
+    for name in demo.users:     # every demo user follows the changed password, not only admin
+        assert check_password_hash(app.appbuilder.sm.find_user(username=name).password, "chosen-Password-1"), name

@@ -98,3 +98,20 @@ def test_demo_data_loads_once_and_every_demo_user_keeps_one_password(app, sessio
     session.expire_all()
     for name in demo.users:     # every demo user follows the changed password, not only admin
         assert check_password_hash(app.appbuilder.sm.find_user(username=name).password, "chosen-Password-1"), name
+
+
+def test_a_form_login_logs_no_invalid_redirect(app, client, caplog):
+    from erp_core.testing import PASSWORD, ensure_user
+    name = ensure_user(app, "Sample Clerk")
+    caplog.set_level("WARNING")
+    login_page = client.get("/").headers["Location"]          # where an anonymous visitor is sent
+    assert client.get(login_page).status_code == 200
+    resp = client.post(login_page, data={"username": name, "password": PASSWORD})   # the form posts to its page
+    assert resp.status_code == 302 and resp.headers["Location"] == "/"
+    client.get("/logout/")
+    resp = client.post("/login/", data={"username": name, "password": PASSWORD})   # opened without ?next
+    assert resp.status_code == 302 and resp.headers["Location"] == "/"
+    assert not [r for r in caplog.records if "Invalid redirect" in r.getMessage()]
+    client.get("/logout/")
+    resp = client.post("/login/?next=http://elsewhere.invalid/", data={"username": name, "password": PASSWORD})
+    assert resp.headers["Location"] == "/"                    # a foreign target is still refused

@@ -6,6 +6,10 @@ from flask_appbuilder.security.decorators import no_cache
 from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.sqla.manager import SecurityManager as FabSecurityManager
 from flask_appbuilder.security.views import AuthDBView as FabAuthDBView
+from flask_appbuilder.security.views import PermissionViewModelView as FabPermissionViewModelView
+from flask_appbuilder.security.views import RoleModelView as FabRoleModelView
+from flask_appbuilder.security.views import UserGroupModelView as FabUserGroupModelView
+from flask_babel import lazy_gettext as _l
 from flask_login import login_user
 
 
@@ -30,7 +34,25 @@ class AuthDBView(FabAuthDBView):
         return self.render_template(self.login_template, title=self.title, form=form, appbuilder=self.appbuilder)
 
 
+# FAB labels some columns and search filters of its security pages by prettifying the
+# column name ("Users", "Roles"), which no catalogue can translate: label them.
+class UserGroupModelView(FabUserGroupModelView):
+    label_columns = {"name": _l("Name"), "label": _l("Label"), "description": _l("Description"),
+                     "users": _l("Users"), "roles": _l("Roles")}
+
+
+class RoleModelView(FabRoleModelView):
+    label_columns = {**FabRoleModelView.label_columns, "user": _l("Users"), "groups": _l("Groups")}
+
+
+class PermissionViewModelView(FabPermissionViewModelView):
+    label_columns = {**FabPermissionViewModelView.label_columns, "role": _l("Roles")}
+
+
 class SecurityManager(FabSecurityManager):
     authdbview = AuthDBView
+    groupmodelview = UserGroupModelView
+    rolemodelview = RoleModelView
+    permissionviewmodelview = PermissionViewModelView
     # FAB's user statistics chart loads Google Charts from the internet.
     userstatschartview = None

@@ -8,6 +8,7 @@ from erp_core.errors import ValidationError
 from erp_core.types import Money
 from erp_core.workflow import State, Transition, Workflow
 from flask_appbuilder import Model
+from flask_babel import lazy_gettext as _l
 
 
 def _needs_amount(doc):
@@ -22,7 +23,8 @@ class SampleRequest(Document):
     lines = relationship("SampleLine", back_populates="request", cascade="all, delete-orphan")
 
     class Meta:
-        title = "Sample request"
+        title = _l("Sample request")
+        label_columns = {"title": _l("Title"), "ward": _l("Ward"), "amount": _l("Amount")}
         naming = "SRQ-.YYYY.-.####"
         children = ("lines",)
         workflow = Workflow(
@@ -57,7 +59,8 @@ class SampleInvoice(Document):
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     class Meta:
-        title = "Sample invoice"
+        title = _l("Sample invoice")
+        label_columns = {"payee": _l("Payee"), "total": _l("Total"), "note": _l("Note")}
         naming = "SIV-.#####"
         submittable = True
         allow_on_submit = ("note",)

@@ -115,3 +115,18 @@ def test_a_form_login_logs_no_invalid_redirect(app, client, caplog):
     client.get("/logout/")
     resp = client.post("/login/?next=http://elsewhere.invalid/", data={"username": name, "password": PASSWORD})
     assert resp.headers["Location"] == "/"                    # a foreign target is still refused
+
+
+def test_permission_sync_is_quiet_with_nothing_to_do_and_says_in_one_line_what_it_changed(app, caplog):
+    from erp_core import permissions
+    caplog.set_level("WARNING")
+    with app.app_context():
+        sm = app.appbuilder.sm
+        assert permissions.sync(app) is None
+        role = sm.find_role("Sample Clerk")
+        role.permissions = role.permissions[1:] + [sm.add_permission_view_menu("can_fly", "SampleRequest")]
+        sm.session.commit()
+        assert permissions.sync(app) == "permissions: 0 added, 1 removed; updated Sample Clerk"
+        assert sm.find_permission_view_menu("can_fly", "SampleRequest") is None
+        assert permissions.sync(app) is None
+    assert not [r for r in caplog.records if r.levelno >= 30], [r.getMessage() for r in caplog.records]

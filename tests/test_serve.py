@@ -3,11 +3,10 @@ the first and on later starts, and the printed password signs every demo user in
 restart. The real command runs in a subprocess against a temporary instance folder."""
 import os
 import re
-import select
 import socket
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,20 +31,19 @@ def start(instance, timeout=180):
     proc = subprocess.Popen([sys.executable, "run.py", "serve", "--demo", "--port", str(_free_port())],
                             cwd=ROOT, env=_env(instance), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
-    before, deadline = [], time.monotonic() + timeout
+    # a plain blocking read (select() on a buffered pipe misses lines already buffered);
+    # the timer stops a server that never prints the sign-in line
+    watchdog = threading.Timer(timeout, proc.kill)
+    watchdog.start()
+    before = []
     try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([proc.stdout], [], [], 1)
-            if not ready:
-                continue
-            line = proc.stdout.readline()
-            if not line:
-                break
+        for line in proc.stdout:
             if line.startswith("Sign in at"):
                 return before, line.strip()
             before.append(line.rstrip("\n"))
         raise AssertionError("no sign-in line; output was:\n" + "\n".join(before))
     finally:
+        watchdog.cancel()
         proc.terminate()
         proc.wait(timeout=20)
 

@@ -29,12 +29,22 @@ def serve(ctx, demo, host, port):
     app = _app(ctx)
     with app.app_context():
         from . import migrate, permissions
-        migrate.upgrade(app)
-        permissions.sync(app)
+        from sqlalchemy.engine import make_url
+        n = migrate.upgrade(app)
+        db_url = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
+        click.echo(f"houqin: database {db_url}: " + (f"{n} migrations applied" if n else "schema up to date"))
+        changed = permissions.sync(app)
+        if changed:
+            click.echo(f"houqin: {changed}")
+        sign_in = f"Sign in at http://{host}:{port}/"
         if demo:
             from .demo import load_demo
-            password = load_demo(app)
-            click.secho(f"Demo data loaded. Sign in at http://{host}:{port}/ as admin / {password}", fg="green")
+            d = load_demo(app)
+            click.echo("houqin: demo data " + ("loaded" if d.data_loaded else "already present") +
+                       f"; {len(d.users)} demo users: {', '.join(d.users[:4])}…")
+            click.echo(f"houqin: one password for every demo user, from {d.password_source}")
+            sign_in += f" as admin (or any demo user) / {d.password}"
+    click.secho(sign_in, fg="green")
     app.run(host=host, port=port, debug=False, use_reloader=False)
 
 
@@ -68,8 +78,8 @@ def sync(ctx):
     app = _app(ctx)
     with app.app_context():
         from . import permissions
-        permissions.sync(app)
-        click.echo(f"synced {len(permissions.declared_roles(app))} roles")
+        changed = permissions.sync(app)
+        click.echo(changed or f"{len(permissions.declared_roles(app))} roles: nothing to change")
 
 
 @cli.command("create-admin")
@@ -95,8 +105,9 @@ def load_demo_cmd(ctx):
     app = _app(ctx)
     with app.app_context():
         from .demo import load_demo
-        password = load_demo(app)
-        click.echo(f"demo data loaded; admin password: {password}")
+        d = load_demo(app)
+        click.echo(f"demo data {'loaded' if d.data_loaded else 'already present'}; "
+                   f"password of every demo user: {d.password}")
 
 
 @cli.command()

@@ -32,7 +32,8 @@ class DashboardView(IndexView):
     def index(self):
         user = request_user()
         if user is None:
-            return redirect(url_for(f"{self.appbuilder.sm.auth_view.endpoint}.login"))
+            # with next, so the login form posts back a target (FAB warns on an empty one)
+            return redirect(url_for(f"{self.appbuilder.sm.auth_view.endpoint}.login", next=request.path))
         widgets = []
         for w in sorted(current_app.extensions["houqin"].widgets, key=lambda w: w.order):
             if user_can(user, w.action, w.permission):

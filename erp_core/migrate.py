@@ -59,8 +59,20 @@ def table_owner(app=None):
     return owners
 
 
+def applied(app=None):
+    """Ids of the revisions applied to the database (the current heads and their ancestors)."""
+    from .extensions import db
+    script = ScriptDirectory.from_config(config(app))
+    with db.engine.connect() as conn:
+        heads = MigrationContext.configure(conn).get_current_heads()
+    return {r.revision for r in script.iterate_revisions(heads, "base")} if heads else set()
+
+
 def upgrade(app=None, target="heads"):
+    """Apply the migrations; returns how many revisions were applied."""
+    before = applied(app)
     command.upgrade(config(app), target)
+    return len(applied(app) - before)
 
 
 def diff(app=None):

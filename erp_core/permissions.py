@@ -75,26 +75,63 @@ def menu_pairs(appbuilder, pairs):
     return out
 
 
+def wanted_pairs(appbuilder, declared):
+    """Every (permission, view menu) pair the app needs: what each registered view and API
+    exposes, each menu entry's menu_access, and what the roles declare (print, workflow
+    actions). A document's view and API share one permission name, so this is the union
+    per name; FAB's own per-view sync (``add_permissions``) deletes whatever one view of
+    the name does not expose, which roles still hold, and floods the log refusing to."""
+    pairs = set()
+    for view in appbuilder.baseviews:
+        pairs |= {(perm, view.class_permission_name) for perm in view.base_permissions or ()}
+    for category in appbuilder.menu.get_list():
+        pairs.add(("menu_access", category.name))
+        pairs |= {("menu_access", item.name) for item in category.childs if item.name != "-"}
+    for perms in declared.values():
+        pairs |= role_pairs(perms)
+    return pairs
+
+
 def sync(app=None):
-    """Make the database roles equal the declared ones. Run by ``run.py sync``."""
+    """Make the database permissions and roles equal the declared ones (Admin gets every
+    permission). Run by ``run.py sync``. Returns one line saying what changed, or None."""
     app = app or current_app
     appbuilder = app.appbuilder
     sm = appbuilder.sm
-    for builtin in (app.config.get("AUTH_ROLE_ADMIN", "Admin"), app.config.get("AUTH_ROLE_PUBLIC", "Public")):
-        sm.find_role(builtin) or sm.add_role(builtin)
-    appbuilder.add_permissions(update_perms=True)
-    for role_name, perms in declared_roles(app).items():
-        role = sm.find_role(role_name) or sm.add_role(role_name)
+    session = sm.session
+    declared = declared_roles(app)
+    wanted = wanted_pairs(appbuilder, declared)
+    existing = {(pv.permission.name, pv.view_menu.name): pv
+                for pv in session.query(sm.permissionview_model).all() if pv.permission and pv.view_menu}
+    added = sorted(wanted - existing.keys())
+    for perm, view in added:
+        existing[(perm, view)] = sm.add_permission_view_menu(perm, view)
+    stale = {pv for key, pv in existing.items() if key not in wanted}
+
+    admin_name = app.config.get("AUTH_ROLE_ADMIN", "Admin")
+    targets = {admin_name: set(wanted)}
+    for role_name, perms in declared.items():
         pairs = role_pairs(perms)
-        pairs |= menu_pairs(appbuilder, pairs)
-        pvs = []
-        for perm, view in sorted(pairs):
-            pv = sm.find_permission_view_menu(perm, view) or sm.add_permission_view_menu(perm, view)
-            pvs.append(pv)
-        role.permissions = pvs
-    admin = sm.find_role(app.config.get("AUTH_ROLE_ADMIN", "Admin"))
-    admin.permissions = sm.session.query(sm.permissionview_model).all()
-    sm.session.commit()
+        targets[role_name] = pairs | menu_pairs(appbuilder, pairs)
+    changed = []
+    for role_name in [admin_name, app.config.get("AUTH_ROLE_PUBLIC", "Public"), *sorted(declared)]:
+        role = sm.find_role(role_name) or sm.add_role(role_name)
+        if role_name not in targets:
+            continue            # Public: whatever an administrator gave it, minus stale pairs
+        want = {existing[pair] for pair in targets[role_name]}
+        if set(role.permissions) != want:
+            role.permissions = sorted(want, key=lambda pv: pv.id)
+            changed.append(role_name)
+    for role in session.query(sm.role_model).all():     # other roles may hold stale pairs too
+        if stale & set(role.permissions):
+            role.permissions = [pv for pv in role.permissions if pv not in stale]
+    for pv in stale:
+        session.delete(pv)
+    session.commit()
+    if not (added or stale or changed):
+        return None
+    roles = ", ".join(changed) if len(changed) <= 3 else f"{len(changed)} roles"
+    return f"permissions: {len(added)} added, {len(stale)} removed; updated {roles or 'no role'}"
 
 
 # --- checks ---------------------------------------------------------------------------

@@ -82,12 +82,51 @@ def test_print_command_batches_into_one_pdf(app, session, tmp_path):
     assert bad.exit_code != 0 and "not found" in bad.output
 
 
-def test_demo_data_loads_once_and_prints_a_password(app, session):
+def test_demo_data_loads_once_and_every_demo_user_keeps_one_password(app, session, tmp_path, monkeypatch):
+    from werkzeug.security import check_password_hash
     from erp_core.demo import load_demo, role_username
     from erp_core.permissions import declared_roles
-    password = load_demo(app)
-    assert password and app.appbuilder.sm.find_user(username="admin")
-    assert session.get(Settings, 1).hospital_name
-    for role in declared_roles(app):
-        assert app.appbuilder.sm.find_user(username=role_username(role))
-    assert load_demo(app) != password          # a second run resets the admin password only
+    monkeypatch.delenv("HOUQIN_DEMO_PASSWORD", raising=False)
+    monkeypatch.setitem(app.config, "HOUQIN_DEMO_PASSWORD_FILE", str(tmp_path / "demo_password"))
+    demo = load_demo(app)
+    assert demo.data_loaded and session.get(Settings, 1).hospital_name
+    assert demo.users == ["admin"] + [role_username(r) for r in declared_roles(app)]
+    again = load_demo(app)
+    assert not again.data_loaded and again.password == demo.password   # kept in the instance folder
+    monkeypatch.setenv("HOUQIN_DEMO_PASSWORD", "chosen-Password-1")
+    assert load_demo(app).password == "chosen-Password-1"
+    session.expire_all()
+    for name in demo.users:     # every demo user follows the changed password, not only admin
+        assert check_password_hash(app.appbuilder.sm.find_user(username=name).password, "chosen-Password-1"), name
+
+
+def test_a_form_login_logs_no_invalid_redirect(app, client, caplog):
+    from erp_core.testing import PASSWORD, ensure_user
+    name = ensure_user(app, "Sample Clerk")
+    caplog.set_level("WARNING")
+    login_page = client.get("/").headers["Location"]          # where an anonymous visitor is sent
+    assert client.get(login_page).status_code == 200
+    resp = client.post(login_page, data={"username": name, "password": PASSWORD})   # the form posts to its page
+    assert resp.status_code == 302 and resp.headers["Location"] == "/"
+    client.get("/logout/")
+    resp = client.post("/login/", data={"username": name, "password": PASSWORD})   # opened without ?next
+    assert resp.status_code == 302 and resp.headers["Location"] == "/"
+    assert not [r for r in caplog.records if "Invalid redirect" in r.getMessage()]
+    client.get("/logout/")
+    resp = client.post("/login/?next=http://elsewhere.invalid/", data={"username": name, "password": PASSWORD})
+    assert resp.headers["Location"] == "/"                    # a foreign target is still refused
+
+
+def test_permission_sync_is_quiet_with_nothing_to_do_and_says_in_one_line_what_it_changed(app, caplog):
+    from erp_core import permissions
+    caplog.set_level("WARNING")
+    with app.app_context():
+        sm = app.appbuilder.sm
+        assert permissions.sync(app) is None
+        role = sm.find_role("Sample Clerk")
+        role.permissions = role.permissions[1:] + [sm.add_permission_view_menu("can_fly", "SampleRequest")]
+        sm.session.commit()
+        assert permissions.sync(app) == "permissions: 0 added, 1 removed; updated Sample Clerk"
+        assert sm.find_permission_view_menu("can_fly", "SampleRequest") is None
+        assert permissions.sync(app) is None
+    assert not [r for r in caplog.records if r.levelno >= 30], [r.getMessage() for r in caplog.records]

@@ -9,6 +9,7 @@ from erp_core.fieldpolicy import edit
 from erp_core.types import Money
 from erp_core.workflow import State, Transition, Workflow
 from flask_appbuilder import Model
+from flask_babel import lazy_gettext as _l
 
 
 def _needs_amount(doc):
@@ -24,7 +25,8 @@ class SampleRequest(Document):
 
     class Meta:
         fields = ["title", "ward", "amount"]
-        title = "Sample request"
+        title = _l("Sample request")
+        label_columns = {"title": _l("Title"), "ward": _l("Ward"), "amount": _l("Amount")}
         naming = "SRQ-.YYYY.-.####"
         children = ("lines",)
         workflow = Workflow(
@@ -60,7 +62,8 @@ class SampleInvoice(Document):
 
     class Meta:
         fields = {"payee": edit(), "total": edit(), "note": edit(on_submit=True)}
-        title = "Sample invoice"
+        title = _l("Sample invoice")
+        label_columns = {"payee": _l("Payee"), "total": _l("Total"), "note": _l("Note")}
         naming = "SIV-.#####"
         submittable = True
         allow_on_submit = ("note",)

@@ -11,10 +11,11 @@ from decimal import Decimal, InvalidOperation, localcontext
 from flask_babel import gettext as _
 
 from .errors import ValidationError
+from .money import half_up
 
 FUNCTIONS = {
     "min": (2, None, lambda *a: min(a)), "max": (2, None, lambda *a: max(a)),
-    "abs": (1, 1, lambda a: abs(a)), "round": (1, 2, lambda a, n=Decimal(0): round(a, int(n))),
+    "abs": (1, 1, lambda a: abs(a)), "round": (1, 2, lambda a, n=Decimal(0): half_up(a, n)),   # half-up, like every figure
     "if": (3, 3, None),          # lazy: if(condition, then, else)
 }
 TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?|\.\d+)|([A-Za-z_\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]*)|(<=|>=|==|!=|[-+*/^(),<>]))")

@@ -20,12 +20,12 @@ Steps (the order is part of the contract's meaning):
  8. retention: a share of the payable held back until the year-end settlement;
  9. gate: nothing is paid before the month is approved.
 """
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from flask_babel import gettext as _
 
 from erp_core.formula import Formula
-from erp_core.money import D, cents
+from erp_core.money import D, cents, half_up
 
 HUNDRED = Decimal(100)
 
@@ -128,7 +128,7 @@ def score(template, findings, satisfaction=None):
     else:
         final = inspection
     places = int(template.get("decimals", 1))
-    final = final.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    final = half_up(final, places)
     steps.append((_("Rounded"), _("half-up to %(n)s decimal places, once, after blending", n=places), final))
     band = grade(final, template["bands"])
     steps.append((_("Grade"), f"{band['name']} {band_text(band)}" if band else _("no band"), final))

@@ -11,7 +11,7 @@ from erp_core.audit import jsonable
 from erp_core.context import acting_as, username_of
 from erp_core.errors import Conflict, NotFound, ValidationError
 from erp_core.extensions import db
-from erp_core.money import D, cents
+from erp_core.money import D, cents, half_up
 from erp_core.types import now
 
 from . import engine
@@ -112,7 +112,7 @@ def compute(a, approved=False):
 def recompute(a, approved=False):
     """Store the numbers and the printed steps (draft months follow their findings)."""
     result, pay = compute(a, approved)
-    a.inspection_score = result["inspection"].quantize(Decimal("0.01"))
+    a.inspection_score = half_up(result["inspection"], 2)
     a.final_score, a.grade = result["final"], result["band"]["name"] if result["band"] else ""
     a.passing = bool(result["band"] and result["band"].get("passing", True)) and not result["vetoed"]
     a.deductions, a.penalties = pay["deductions"], pay["fines"]
@@ -202,7 +202,7 @@ def year_end_retention(contract, year):
     if not months:
         raise NotFound(_("No approved month in %(year)s.", year=year))
     held = sum((m.retention for m in months), Decimal(0))
-    average = (sum((m.final_score for m in months), Decimal(0)) / len(months)).quantize(Decimal("0.1"))
+    average = half_up(sum((m.final_score for m in months), Decimal(0)) / len(months), months[-1].template_rules().get("decimals", 1))
     # the terms the months were assessed under (frozen in each), not today's contract
     result = engine.year_end_retention(held, average, months[-1].template_rules()["bands"], months[-1].contract_rules())
     return {"held": cents(held), "average": average, **result}

@@ -222,7 +222,7 @@ def test_renewal_creates_the_successor_draft(app, session, contract):
 def test_year_end_retention_settles_by_the_years_result(app, session, contract):
     # as if the contract had been signed with this clause (an active contract is read-only)
     session.execute(Contract.__table__.update().where(Contract.__table__.c.id == contract.id)
-                    .values(retention_release="良好:50, 不合格:100"))
+                    .values(retention_rule="grade", retention_release="良好:50, 不合格:100"))
     session.commit()
     session.expire_all()
     for month, count in ((1, 12), (2, 12)):            # 门诊 88 -> (88 + 100 + 100) / 3 = 96.0 ; with C6 below

@@ -144,7 +144,7 @@ class AssessmentTemplate(Document):
 
     def validate(self):
         from erp_core.document import changes
-        if self.id is not None and set(changes(self)) - {"revision"}:
+        if self.id is not None and set(changes(self)) - {"revision", "modified_at", "modified_by", "version"}:
             bump_revision(self)                          # past assessments keep their own snapshot
         if self.service_category not in CATEGORIES:
             raise ValidationError(_("Unknown service category: %(c)s", c=self.service_category))
@@ -213,8 +213,13 @@ def bump_revision(template):
     template.revision = (template.revision or 1) + 1
 
 
-@event.listens_for(Session, "after_flush_postexec")
-def _revision_done(session, flush_context):
+@event.listens_for(Session, "after_commit")
+def _revision_done(session):
+    session.info.pop("vendor_contracts_bumped", None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _revision_undone(session):
     session.info.pop("vendor_contracts_bumped", None)
 
 

@@ -144,6 +144,14 @@ def compute(a, approved=False):
     return result, pay, applied
 
 
+def _shown(value):
+    """A step's value as printed: intermediate quotients to 4 places (the rounding step says
+    where the score is actually rounded), never a run of 28 digits."""
+    if isinstance(value, Decimal) and value.as_tuple().exponent < -4:
+        return str(half_up(value, 4))
+    return str(jsonable(value))
+
+
 def recompute(a, approved=False):
     """Store the numbers and the printed steps (draft months follow their findings)."""
     result, pay, _applied = compute(a, approved)
@@ -154,7 +162,7 @@ def recompute(a, approved=False):
     a.extra_deductions, a.reward = pay["extra"], pay["reward"]
     a.payable, a.retention, a.paid_now = pay["payable"], pay["retention"], pay["paid_now"]
     steps = result["steps"] + pay["steps"] + [(_("Action"), act, "") for act in pay["actions"]]
-    a.explanation = json.dumps([[str(t), str(d), str(jsonable(v))] for t, d, v in steps], ensure_ascii=False)
+    a.explanation = json.dumps([[str(t), str(d), _shown(v)] for t, d, v in steps], ensure_ascii=False)
     return result, pay
 
 

@@ -36,7 +36,13 @@ def test_bad_rule_input_is_refused_at_save_naming_the_problem(app, client, api_t
     tpl = contract.template
     band = {"template": tpl.id, "band_name": "x", "deduct_percent": "0"}
     refused("/api/v1/grade_band/", {**band, "lower": "95", "upper": "90"}, "x")
-    refused("/api/v1/grade_band/", {**band, "lower": "50", "upper": "60"}, "60")           # leaves a gap 60-70
+    refused("/api/v1/grade_band/", {**band, "lower": "50", "upper": "60"}, "50")           # overlaps 不合格
+    from modules.vendor_contracts.demo import template
+    session.add(template("有缺口", "cleaning", [("x", "X", "x", 10, 1, "", "deduct")],
+                         bands=[("合格", 80, 100, 0, True, ""), ("不合格", 0, 70, 10, False, "")]))
+    with pytest.raises(ValidationError, match="70"):                                       # 70-80 has no grade
+        session.commit()
+    session.rollback()
     refused("/api/v1/grade_band/", {**band, "lower": "60", "upper": "70", "deduct_percent": "150"})
     base = {"title": "t", "service_category": "cleaning", "areas": "病房, 门诊", "area_combine": "weighted"}
     refused("/api/v1/assessmenttemplate/", {**base, "area_weights": "病房:0, 门诊:0"}, "0")

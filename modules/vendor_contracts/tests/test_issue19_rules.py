@@ -45,10 +45,10 @@ def test_bad_rule_input_is_refused_at_save_naming_the_problem(app, client, api_t
     session.rollback()
     refused("/api/v1/grade_band/", {**band, "lower": "60", "upper": "70", "deduct_percent": "150"})
     base = {"title": "t", "service_category": "cleaning", "areas": "病房, 门诊", "area_combine": "weighted"}
-    refused("/api/v1/assessmenttemplate/", {**base, "area_weights": "病房:0, 门诊:0"}, "0")
-    refused("/api/v1/assessmenttemplate/", {**base, "area_weights": "病房:-1, 门诊:2"}, "-1")
-    refused("/api/v1/assessmenttemplate/", {**base, "area_weights": "病房:abc, 门诊:1"}, "abc")
-    refused("/api/v1/assessmenttemplate/", {"title": "t", "service_category": "cleaning", "full_marks": "-5"})
+    refused("/api/v1/assessment_template/", {**base, "area_weights": "病房:0, 门诊:0"}, "0")
+    refused("/api/v1/assessment_template/", {**base, "area_weights": "病房:-1, 门诊:2"}, "-1")
+    refused("/api/v1/assessment_template/", {**base, "area_weights": "病房:abc, 门诊:1"}, "abc")
+    refused("/api/v1/assessment_template/", {"title": "t", "service_category": "cleaning", "full_marks": "-5"})
     inspector = api_token("Inspector")
     resp = client.post("/api/v1/assessments/open", json={"contract": contract.name, "year": 2030, "month": 1},
                        headers=inspector)                                   # the contract ends 2027-12

@@ -29,8 +29,9 @@ def houqin_roles():
 def houqin_register_views(appbuilder):
     from flask import current_app
     from .services import trend
-    from .views import AssessmentActionsApi, AttentionView, InspectView
+    from .views import AssessmentActionsApi, AttentionView, ContractRulesApi, InspectView
     appbuilder.add_api(AssessmentActionsApi)
+    appbuilder.add_api(ContractRulesApi)
     appbuilder.add_view(InspectView, "Inspect", label=_l("Inspection (phone)"), icon="fa-mobile",
                         category="vendor_contracts", href="/vendor_contracts/inspect/")
     appbuilder.add_view(AttentionView, "Attention", label=_l("Needs attention"), icon="fa-bell",

@@ -262,8 +262,8 @@ def year_end_retention(contract, year):
 def renew(contract, *, by):
     """The successor contract, as a draft for the same length right after this one, with the
     same template, payment and escalation rules (to be reviewed and activated)."""
-    from .models import EscalationRule, PaymentRule
     import calendar
+    from .presets import copy_rules
     start = contract.end_date + timedelta(days=1)
     a, b = contract.start_date, contract.end_date
     months = (b.year - a.year) * 12 + b.month - a.month            # whole-month contracts renew by months
@@ -280,13 +280,7 @@ def renew(contract, *, by):
                        penalty_clauses=contract.penalty_clauses, template=contract.template,
                        retention_percent=contract.retention_percent, retention_release=contract.retention_release,
                        source_reference=contract.name)
-        new.rules = [PaymentRule(kind=r.kind, percents=r.percents, threshold=r.threshold, floor=r.floor,
-                                 amount_per_point=r.amount_per_point, below_floor_action=r.below_floor_action,
-                                 expression=r.expression, incident=r.incident, amount=r.amount) for r in contract.rules]
-        new.escalation_rules = [EscalationRule(fail_below=e.fail_below, consecutive=e.consecutive,
-                                               cumulative=e.cumulative, action=e.action,
-                                               extra_deduction=e.extra_deduction, clause=e.clause)
-                                for e in contract.escalation_rules]
+        copy_rules(new, contract)
         db.session.add(new)
     return new
 

@@ -173,10 +173,10 @@ def score(template, findings, satisfaction=None):
             where = f"{area} · {item['title']}" if area else item["title"]
             if item.get("effect") == "bonus":
                 bonus += taken
-                steps.append((_("Bonus"), f"{where}: {_num(slot['raw'])} → {_num(taken)} {note}".strip(), taken))
+                steps.append((_("Bonus"), f"{where}: {_num(slot['raw'])} → {_num(taken)} {note}".strip(), taken, "item"))
             else:
                 total += taken
-                steps.append((_("Deduction"), f"{where}: {_num(slot['raw'])} → {_num(taken)} {note}".strip(), taken))
+                steps.append((_("Deduction"), f"{where}: {_num(slot['raw'])} → {_num(taken)} {note}".strip(), taken, "item"))
         area_scores[area] = min(full, max(Decimal(0), full - total + bonus))
         how = f"{_num(full)} − {_num(total)}" + (f" + {_num(bonus)}" if bonus else "")
         steps.append((_("Area score"), f"{area + '：' if area else ''}{how}", area_scores[area]))

@@ -43,8 +43,19 @@ def houqin_register_views(appbuilder):
 
 
 def _assessment_context(a):
-    from .services import open_rectifications
-    return {"t": a.template_rules(), "rectifications": open_rectifications(a.contract, before=a)}
+    """The form from the month's frozen copy; an approved month reprints what was known when
+    it was approved (e.g. notices raised later are not listed)."""
+    from types import SimpleNamespace
+    from .form import form_context
+    from .services import open_rectifications, person
+    ctx = form_context(a)
+    if ctx["signed"] is not None:
+        ctx["rectifications"] = [SimpleNamespace(**r) for r in ctx["signed"]["rectifications"]]
+        ctx["approver"] = person(ctx["signed"].get("approved_by", ""))
+    else:
+        ctx["rectifications"] = open_rectifications(a.contract, before=a)
+    ctx["inspector"] = person(a.inspector_name)
+    return ctx
 
 
 def _blank_context(key):

@@ -726,7 +726,11 @@ class Assessment(Document):
         return json.loads(self.contract_snapshot or "{}")
 
     def steps(self):
-        return json.loads(self.explanation or "[]")
+        return [s[:3] for s in json.loads(self.explanation or "[]")]
+
+    def calculation(self):
+        """The steps after the item table: areas, blend, rounding, grade, money."""
+        return [(s + [""])[:4] for s in json.loads(self.explanation or "[]") if s[3:] != ["item"]]
 
     def validate(self):
         if not (1 <= (self.month or 0) <= 12) or not (2000 <= (self.year or 0) <= 2100):

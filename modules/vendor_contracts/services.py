@@ -161,8 +161,10 @@ def recompute(a, approved=False):
     a.deductions, a.penalties = pay["deductions"], pay["fines"]
     a.extra_deductions, a.reward = pay["extra"], pay["reward"]
     a.payable, a.retention, a.paid_now = pay["payable"], pay["retention"], pay["paid_now"]
-    steps = result["steps"] + pay["steps"] + [(_("Action"), act, "") for act in pay["actions"]]
-    a.explanation = json.dumps([[str(t), str(d), _shown(v)] for t, d, v in steps], ensure_ascii=False)
+    steps = result["steps"] + [(*step, "money") for step in pay["steps"]] + [(_("Action"), act, "")
+                                                                              for act in pay["actions"]]
+    # item lines are marked: the form shows them in its item table, not again in the calculation
+    a.explanation = json.dumps([[str(t), str(d), _shown(v), *rest] for t, d, v, *rest in steps], ensure_ascii=False)
     return result, pay
 
 
@@ -206,6 +208,18 @@ def reopen(a, *, by):
         recompute(new)
         db.session.flush()
     return new
+
+
+def person(login):
+    """A login as people read it on a signed form: the user's name (the login if unknown)."""
+    if not login:
+        return ""
+    from flask import current_app
+    user = current_app.appbuilder.sm.find_user(username=login)
+    if user is None:
+        return login
+    name = f"{user.last_name or ''}{user.first_name or ''}".strip()
+    return name or login
 
 
 def open_rectifications(contract, before=None):

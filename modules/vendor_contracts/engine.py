@@ -202,7 +202,8 @@ def score(template, findings, satisfaction=None):
     wi, ws = D(template.get("inspection_weight", 1)), D(template.get("satisfaction_weight", 0))
     if satisfaction is not None and ws and not vetoed:
         final = inspection * wi + D(satisfaction) * ws
-        steps.append((_("Blended score"), f"{_num(inspection)} × {_num(wi)} + {_num(D(satisfaction))} × {_num(ws)}", final))
+        steps.append((_("Blended score"), f"{_num(half_up(inspection, 4))} × {_num(wi)} + {_num(D(satisfaction))} × "
+                                          f"{_num(ws)}", final))
     else:
         final = inspection
     places = int(template.get("decimals", 1))

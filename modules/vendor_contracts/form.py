@@ -93,8 +93,9 @@ def form_context(a):
                 raw += rate * f.count
                 whole_item |= takes_all
                 why = "，".join(x for x in (f.kind, f.location, f.note) if x) or _("finding")
-                points = _("whole item") if takes_all else _num(rate * f.count)
-                reasons.append(f"{why} ×{f.count}：{'+' if item.get('effect') == 'bonus' else '−'}{points}")
+                sign = "+" if item.get("effect") == "bonus" else "−"
+                points = _("whole item") if takes_all else sign + _num(rate * f.count)
+                reasons.append(f"{why} ×{f.count}：{points}")
             cap = D(item["max_points"])
             taken = cap if whole_item else min(cap, raw)
             if item.get("effect") == "bonus":

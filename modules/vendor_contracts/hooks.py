@@ -39,7 +39,9 @@ def houqin_register_views(appbuilder):
     appbuilder.add_link("Settlement", label=_l("Monthly settlement"), href="/vendor_contracts/attention/settlement/",
                         icon="fa-calculator", category="vendor_contracts", baseview=AttentionView)
     from .engine import band_text
-    current_app.jinja_env.globals.update(vendor_trend=trend, band_text=band_text)
+    from .form import criterion
+    current_app.jinja_env.globals.update(vendor_trend=trend, band_text=band_text,
+                                         template_criterion=lambda item: criterion(item, []))
 
 
 def _assessment_context(a):

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from erp_core.document import Document
 from erp_core.errors import ValidationError
 
-from .showmixins import VendorShowMixin
+from .showmixins import TemplateShowMixin, VendorShowMixin
 from .uscc import is_valid
 
 
@@ -124,6 +124,7 @@ class AssessmentTemplate(Document):
         title, title_plural = _l("Assessment template"), _l("Assessment templates")
         naming = "TPL-.####"
         icon = "fa-list-alt"
+        view_mixins = (TemplateShowMixin,)
         list_columns = ["name", "title", "service_category", "area_combine", "revision"]
         add_columns = edit_columns = ["title", "service_category", "full_marks", "areas", "area_combine",
                                       "area_weights", "inspection_weight", "satisfaction_weight", "decimals",

@@ -49,3 +49,10 @@ def test_presets_refuse_contracts_in_force_and_unknown_kinds(app, client, api_to
                        headers=h).status_code in (409, 422)
     assert client.post(f"/api/v1/contract_rules/{contract.name}/preset", json={"preset": "cleaning"},
                        headers=api_token("Inspector")).status_code == 403
+
+
+def test_the_template_page_lists_its_items_and_bands(app, client, login_as, session, contract):
+    login_as("Vendor Coordinator")
+    page = client.get(f"/vendor_contracts/assessment_template/show/{contract.template.id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "template-items" in html and "医废收集" in html and "[80, 90)" in html

@@ -149,8 +149,14 @@ class AssessmentActionsApi(ActionApi):
         rows = services.settlement(year, month)
         if request.args.get("format") == "xlsx":
             return settlement_xlsx(rows, year, month)
+        def cell(k, v):
+            if k == "assessment":
+                return v.name
+            if k == "clauses":
+                return [{"clause": c, "amount": str(amount)} for c, amount in v]
+            return str(v)
         return respond(200, {"year": year, "month": month, "result": [
-            {k: (str(v) if k != "assessment" else v.name) for k, v in r.items()} for r in rows]})
+            {k: cell(k, v) for k, v in r.items()} for r in rows]})
 
 
 class ContractRulesApi(ActionApi):

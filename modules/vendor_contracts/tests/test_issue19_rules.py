@@ -115,6 +115,10 @@ def test_escalation_deductions_are_in_the_payable_and_named(app, client, login_a
     from .test_assessment import pdf_text
     text, _f = pdf_text(client.get(f"/print/vendor_contracts.assessment/{a.name}.pdf").data)
     assert "第十条" in text and "3,000.00" in text and "164,400.00" in text
+    text, _f = pdf_text(client.get("/print/vendor_contracts.settlement/2026-05.pdf").data)
+    assert "第十条" in text and "¥3,000.00" in text and "¥164,400.00" in text
+    api = client.get("/api/v1/assessments/settlement?year=2026&month=5").json["result"][0]
+    assert api["clauses"] == [{"clause": "第十条：任一月低于 80 分，当月扣款 3000 元", "amount": "3000.00"}]
 
 
 def test_a_broken_month_is_cancelled_and_reopened_by_a_manager(app, client, api_token, session, contract):

@@ -83,6 +83,27 @@ def _settlement_context(key):
     return {"rows": settlement(year, month), "period": f"{year}-{month:02d}"}
 
 
+def _retention_context(key):
+    """Key: contract number and year, e.g. HT-2026-0001_2026."""
+    from erp_core.errors import NotFound
+    from erp_core.extensions import db
+    from sqlalchemy import select
+    from .engine import RETENTION_RULES
+    from .models import Assessment, Contract
+    from .services import year_end_retention
+    name, _sep, year = str(key).rpartition("_")
+    contract = db.session.scalars(select(Contract).where(Contract.name == name)).first()
+    if contract is None or not year.isdigit():
+        raise NotFound(_l("Print the year-end retention as /print/vendor_contracts.retention/<contract>_<year>.pdf"))
+    out = year_end_retention(contract, int(year))
+    months = db.session.scalars(select(Assessment).where(Assessment.contract_id == contract.id,
+                                                         Assessment.year == int(year),
+                                                         Assessment.workflow_state == "approved")
+                                .order_by(Assessment.month)).all()
+    return {"contract": contract, "year": year, "out": out, "months": months,
+            "rule_text": RETENTION_RULES.get(out["rule"], out["rule"])}
+
+
 @hookimpl
 def houqin_print_formats():
     from .models import Assessment, Rectification
@@ -93,6 +114,8 @@ def houqin_print_formats():
                     None, _blank_context, permission="AssessmentTemplate"),
         PrintFormat("vendor_contracts.rectification", _l("Rectification notice"),
                     "vendor_contracts/print/rectification.html", Rectification),
+        PrintFormat("vendor_contracts.retention", _l("Year-end retention settlement"),
+                    "vendor_contracts/print/retention.html", None, _retention_context, permission="Contract"),
         PrintFormat("vendor_contracts.settlement", _l("Settlement statement"), "vendor_contracts/print/settlement.html",
                     None, _settlement_context, permission="Assessment", landscape=True),
     ]

@@ -90,6 +90,19 @@ def test_year_end_retention_reads_the_terms_frozen_in_the_months(app, session, c
     assert out["held"] == Decimal("18600.00") and out["released"] == Decimal("18600.00")   # 2 x 5 % of 186 000
 
 
+def test_the_year_end_retention_prints_its_calculation(app, client, login_as, session, contract):
+    session.execute(Contract.__table__.update().where(Contract.__table__.c.id == contract.id)
+                    .values(retention_rule="average", retention_mark=Decimal("90")))
+    session.commit()
+    session.expire_all()
+    for month, count in ((1, 3), (2, 60)):             # 99.0 and (85 + 100 + 100) / 3 = 95.0 -> average 97.0
+        approve(app, open_month(app, contract, session, [("C1", "门诊", count)], month=month), session)
+    login_as("Logistics Manager")
+    from .test_assessment import pdf_text
+    text, _f = pdf_text(client.get(f"/print/vendor_contracts.retention/{contract.name}_2026.pdf").data)
+    assert "97.0" in text and "¥18,600.00" in text and "返还" in text
+
+
 def test_consecutive_months_are_calendar_months_a_draft_month_breaks_the_run(app, session, contract):
     contract.escalation_rules.append(EscalationRule(fail_below=Decimal("80"), consecutive=2, action="termination_right",
                                                     clause="第十二条：连续两个月低于 80 分，甲方有权解除合同。"))

@@ -108,7 +108,8 @@ def load(session):
                 for action in ("submit_scores", "vendor_confirm", "approve"):
                     workflow.apply(a, action, by=admin)
                 if a.final_score is not None and not a.passing:
-                    services.raise_rectification(a, problem="考核不合格项目：" + "、".join(sorted({f.item_code for f in a.findings})),
+                    services.raise_rectification(a, problem="考核不合格项目：" + "、".join(
+                        dict.fromkeys(i["title"] for i in items for f in a.findings if f.item_code == i["code"])),
                                                  requirement="一周内完成整改并书面回复", deadline=today + timedelta(days=7),
                                                  responsible_contact=contract.vendor.contact_name, by=admin)
     session.commit()

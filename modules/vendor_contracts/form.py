@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 
-from erp_core.money import D, cents
+from erp_core.money import D, cents, half_up
 
 from .engine import _kind_rate, _num, band_text
 
@@ -112,7 +112,7 @@ def form_context(a):
     weights = t.get("area_weights") or {}
     total_w = sum((D(w) for w in weights.values()), Decimal(0))
     return {"t": t, "rows": rows, "signed": signed, "areas": [x or whole for x in areas],
-            "weights": {a_: _num(D(w) / total_w * 100) + "%" for a_, w in weights.items()} if total_w else {},
+            "weights": {a_: _num(half_up(D(w) / total_w * 100, 2)) + "%" for a_, w in weights.items()} if total_w else {},
             "bands_text": "；".join(f"{b['name']} {band_text(b)}" for b in t["bands"]),
             "final_text": _num_fixed(a.final_score, int(t.get("decimals", 1))),
             "draft": a.workflow_state != "approved", "wi": _num(D(t.get("inspection_weight", 1)) * 100) + "%",

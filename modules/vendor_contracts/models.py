@@ -614,6 +614,14 @@ class EscalationRule(Document):
             raise ValidationError(_("The clause's band needs a lower bound below its upper bound."))
         if (self.extra_deduction or 0) < 0:
             raise ValidationError(_("%(field)s cannot be negative.", field=_("Extra deduction")))
+        if self.contract is not None and (self.extra_deduction or 0) > 0 and not self.stacks:
+            from .engine import _overlap, escalation_band
+            for other in self.contract.escalation_rules:
+                if other is not self and (other.extra_deduction or 0) > 0 and not other.stacks and \
+                        _overlap(escalation_band(self.as_rule()), escalation_band(other.as_rule())):
+                    raise ValidationError(_("Two deduction clauses count the same months (%(a)s; %(b)s): narrow their "
+                                            "score bands, or mark the one the contract applies on top.",
+                                            a=self.clause, b=other.clause))
 
     def as_rule(self):
         return {"lower": None if self.lower is None else str(self.lower), "upper": str(self.fail_below),

@@ -177,3 +177,18 @@ def test_reopen_through_the_api_is_for_the_manager(app, client, api_token, sessi
     assert client.post(f"/api/v1/assessments/{a.id}/reopen", headers=api_token("Inspector")).status_code == 403
     resp = client.post(f"/api/v1/assessments/{a.id}/reopen", headers=api_token("Logistics Manager"))
     assert resp.status_code == 201 and resp.json["state"] == "draft" and resp.json["name"] == f"{a.name}-1"
+
+
+def test_two_deduction_clauses_on_the_same_months_need_the_contract_to_say_so(app, session, contract):
+    contract.escalation_rules.append(EscalationRule(fail_below=Decimal("80"), consecutive=1, action="extra_deduction",
+                                                    extra_deduction=Decimal("3000"), clause="A：低于 80 分扣 3000"))
+    session.commit()
+    contract.escalation_rules.append(EscalationRule(fail_below=Decimal("90"), cumulative=2, action="extra_deduction",
+                                                    extra_deduction=Decimal("1000"), clause="B：低于 90 分两次扣 1000"))
+    with pytest.raises(ValidationError, match="A："):
+        session.commit()
+    session.rollback()
+    contract.escalation_rules.append(EscalationRule(lower=Decimal("80"), fail_below=Decimal("90"), cumulative=2,
+                                                    action="extra_deduction", extra_deduction=Decimal("1000"),
+                                                    clause="B：80-90 分两次扣 1000"))
+    session.commit()                                            # bands that do not overlap are fine

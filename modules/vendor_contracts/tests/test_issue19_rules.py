@@ -192,3 +192,19 @@ def test_two_deduction_clauses_on_the_same_months_need_the_contract_to_say_so(ap
                                                     action="extra_deduction", extra_deduction=Decimal("1000"),
                                                     clause="B：80-90 分两次扣 1000"))
     session.commit()                                            # bands that do not overlap are fine
+
+
+def test_a_finding_of_one_kind_through_the_api(app, client, api_token, session, contract):
+    a = open_month(app, contract, session)
+    rules = a.template_rules()
+    rules["items"][0]["kinds"] = {"积灰": "2", "污渍": "5"}                      # C1, 15 points
+    a.template_snapshot = json.dumps(rules, ensure_ascii=False)
+    session.commit()
+    h = api_token("Inspector")
+    url = f"/api/v1/assessments/{a.id}/finding"
+    assert client.post(url, json={"item_code": "C1", "kind": "积灰", "area": "门诊", "count": 2}, headers=h).status_code == 200
+    ok = client.post(url, json={"item_code": "C1", "kind": "污渍", "area": "门诊", "count": 3}, headers=h)
+    # 4 + 15 = 19, capped at 15: 门诊 85 -> (85 + 100 + 100) / 3 = 95.0
+    assert ok.status_code == 200 and ok.json["final_score"] == "95.0"
+    bad = client.post(url, json={"item_code": "C1", "kind": "火灾", "area": "门诊"}, headers=h)
+    assert bad.status_code == 422 and "火灾" in bad.json["message"]

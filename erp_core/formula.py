@@ -11,10 +11,11 @@ from decimal import Decimal, InvalidOperation, localcontext
 from flask_babel import gettext as _
 
 from .errors import ValidationError
+from .money import half_up
 
 FUNCTIONS = {
     "min": (2, None, lambda *a: min(a)), "max": (2, None, lambda *a: max(a)),
-    "abs": (1, 1, lambda a: abs(a)), "round": (1, 2, lambda a, n=Decimal(0): round(a, int(n))),
+    "abs": (1, 1, lambda a: abs(a)), "round": (1, 2, lambda a, n=Decimal(0): half_up(a, n)),   # half-up, like every figure
     "if": (3, 3, None),          # lazy: if(condition, then, else)
 }
 TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?|\.\d+)|([A-Za-z_\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]*)|(<=|>=|==|!=|[-+*/^(),<>]))")
@@ -137,6 +138,38 @@ class Formula:
         if isinstance(result, bool):
             raise FormulaError(_("the formula gives a comparison, not a number"), 0)
         return result
+
+    def words(self):
+        """The formula as a contract says it: '若 得分 ≥ 85，则 100，否则 15 + 得分'."""
+        return self._words(self.tree, 0)
+
+    PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "^": 3}
+    SYMBOLS = {"+": "+", "-": "−", "*": "×", "/": "÷", "^": "^", "<": "<", "<=": "≤", ">": ">", ">=": "≥",
+               "==": "=", "!=": "≠"}
+
+    def _words(self, node, outer):
+        kind = node[0]
+        if kind == "num":
+            return format(node[1].normalize(), "f")
+        if kind == "var":
+            return _("score") if node[1] == "score" else node[1]
+        if kind == "neg":
+            return "−" + self._words(node[1], 3)
+        if kind == "cmp":
+            return f"{self._words(node[2], 0)} {self.SYMBOLS[node[1]]} {self._words(node[3], 0)}"
+        if kind == "call":
+            name, args = node[1], [self._words(a, 0) for a in node[2]]
+            if name == "if":
+                return _("if %(cond)s then %(a)s, otherwise %(b)s", cond=args[0], a=args[1], b=args[2])
+            if name in ("min", "max"):
+                text = _("the smaller of %(args)s") if name == "min" else _("the larger of %(args)s")
+                return "（" + text % {"args": "、".join(args)} + "）"
+            if name == "abs":
+                return f"|{args[0]}|"
+            return "（" + _("%(x)s rounded half-up to %(n)s places", x=args[0], n=args[1] if len(args) > 1 else 0) + "）"
+        prec = self.PRECEDENCE[node[1]]
+        text = f"{self._words(node[2], prec)} {self.SYMBOLS[node[1]]} {self._words(node[3], prec + 1)}"
+        return f"({text})" if prec < outer else text
 
     def _eval(self, node, env):
         kind = node[0]

@@ -11,8 +11,8 @@ from erp_core.context import acting_as
 from erp_core.types import now
 
 from . import services
-from .models import (AssessmentTemplate, Contract, EscalationRule, GradeBand, PaymentRule, TemplateItem, Vendor,
-                     VendorCertificate)
+from .presets import apply_preset, build_template
+from .models import AssessmentTemplate, Contract, GradeBand, PaymentRule, TemplateItem, Vendor, VendorCertificate
 from .uscc import check_char
 
 
@@ -57,34 +57,8 @@ def load(session):
                                                          valid_from=date(2021, 6, 1),
                                                          valid_until=now().date() + timedelta(days=20)))
         session.add_all(vendors)
-        cleaning = template("保洁服务月度考核表", "cleaning", [
-            ("诊室", "C1", "地面、桌面清洁，无污渍积灰", 15, 1, "手术室:3, 病房:1", "deduct"),
-            ("病房", "C2", "床单位终末消毒", 15, 2, "", "deduct"),
-            ("卫生间", "C3", "卫生间无异味、无积水", 10, 1, "", "deduct"),
-            ("公共区域", "C4", "电梯、走廊清洁", 10, 0.5, "", "deduct"),
-            ("感控", "C5", "拖布分区专用", 10, 2, "手术室:5", "deduct"),
-            ("感控", "C6", "医疗废物每日收集不少于两次", 20, 5, "", "zero"),
-            ("感控", "C7", "发生院感暴发或医废流失", 20, 20, "", "veto"),
-            ("服务对象评价", "C8", "有效投诉（每起）", 10, 2, "", "deduct"),
-            ("服务对象评价", "C9", "科室满意度测评不达标", 10, 10, "", "zero"),
-        ], areas="门诊, 病房, 手术室", area_combine="mean", inspection_weight=Decimal("0.8"),
-            satisfaction_weight=Decimal("0.2"), decimals=1)
-        security = template("安保服务月度考核表", "security", [
-            ("在岗纪律", "S1", "睡岗、脱岗、酒后上岗", 30, 5, "", "deduct"),
-            ("门岗管理", "S2", "门岗登记、车辆疏导", 25, 2, "", "deduct"),
-            ("巡视", "S3", "病房夜间巡视记录", 25, 2, "", "deduct"),
-            ("消防", "S4", "消防设施每日检查", 20, 5, "", "deduct"),
-        ], bands=[("合格", 80, 100, 0, True, ""), ("不合格", None, 80, 0, False, "整改通知书")], decimals=0)
-        care = template("护工与运送服务考核表", "care", [
-            ("及时性", "P1", "运送不及时", 30, 2, "", "deduct"), ("安全", "P2", "运送患者安全", 40, 10, "", "deduct"),
-            ("差错", "P3", "取药、标本送检差错", 30, 5, "", "deduct"),
-        ], areas="病房, 门诊", area_combine="weighted", area_weights="病房:2, 门诊:1", decimals=2)
-        catering = template("食堂配餐服务考核表", "catering", [
-            ("环境", "F1", "环境卫生", 20, 2, "", "deduct"), ("仪表", "F2", "帽子、口罩、手套", 20, 1, "", "deduct"),
-            ("时效", "F3", "送餐超时", 30, 3, "", "deduct"), ("质量", "F4", "餐品质量、品种", 30, 3, "", "deduct"),
-        ], areas="职工食堂, 病区配餐间", area_combine="min", inspection_weight=Decimal("0.7"),
-            satisfaction_weight=Decimal("0.3"), bands=[("优秀", 95, 100, 0, True, ""), ("良好", 85, 95, 1, True, ""),
-                                                      ("合格", 75, 85, 3, True, ""), ("不合格", None, 75, 8, False, "整改")])
+        # four templates straight from the presets (cleaning, security, porters, catering)
+        cleaning, security, care, catering = (build_template(k) for k in ("cleaning", "security", "transport", "catering"))
         lift = template("电梯维保考核表", "lift", [
             ("保养", "L1", "按期保养", 50, 10, "", "deduct"), ("故障", "L2", "困人救援超时", 50, 25, "", "deduct")])
         session.add_all([cleaning, security, care, catering, lift])
@@ -94,8 +68,7 @@ def load(session):
                                                          start_date=start, end_date=date(now().year + 1, 12, 31), template=t,
                                                          payment_terms="按月考核结算，次月 15 日前支付", **kw)
         contracts = [
-            c(vendors[0], "门诊及住院部保洁服务", "cleaning", "186000.00", cleaning, retention_percent=Decimal("5"),
-              retention_release="不合格:100, 合格:50"),
+            c(vendors[0], "门诊及住院部保洁服务", "cleaning", "186000.00", cleaning, retention_percent=Decimal("5")),
             c(vendors[1], "全院安保服务", "security", "98000.00", security),
             c(vendors[2], "护工与患者运送服务", "care", "126500.00", care),
             c(vendors[3], "职工食堂及病区配餐", "catering", "75000.00", catering),
@@ -103,16 +76,9 @@ def load(session):
             c(vendors[0], "洗涤与医用织物配送", "laundry", "42000.00", cleaning),
         ]
         contracts[-1].end_date = now().date() + timedelta(days=45)            # on the ending-soon list
-        contracts[0].rules.append(PaymentRule(kind="band_percent"))
-        contracts[0].escalation_rules.append(EscalationRule(
-            fail_below=Decimal("80"), consecutive=2, cumulative=3, action="termination_right",
-            clause="第十二条：连续两个月或一年内累计三个月考核低于 80 分，甲方有权解除合同。"))
-        contracts[1].rules += [PaymentRule(kind="per_point", threshold=Decimal("90"), floor=Decimal("70"),
-                                           amount_per_point=Decimal("500"), below_floor_action="书面警告并约谈负责人"),
-                               PaymentRule(kind="fine", incident="睡岗", amount=Decimal("200")),
-                               PaymentRule(kind="fine", incident="脱岗", amount=Decimal("500"))]
-        contracts[2].rules.append(PaymentRule(kind="formula", expression="if(score >= 85, 100, 15 + score)"))
-        contracts[3].rules.append(PaymentRule(kind="band_percent", percents="优秀:0, 良好:1, 合格:3, 不合格:8"))
+        for contract, kind, tpl in zip(contracts, ("cleaning", "security", "transport", "catering"),
+                                       (cleaning, security, care, catering)):
+            apply_preset(contract, kind, template=tpl)
         contracts[4].rules.append(PaymentRule(kind="band_percent"))
         contracts[5].rules.append(PaymentRule(kind="band_percent"))
         session.add_all(contracts)
@@ -142,7 +108,8 @@ def load(session):
                 for action in ("submit_scores", "vendor_confirm", "approve"):
                     workflow.apply(a, action, by=admin)
                 if a.final_score is not None and not a.passing:
-                    services.raise_rectification(a, problem="考核不合格项目：" + "、".join(sorted({f.item_code for f in a.findings})),
+                    services.raise_rectification(a, problem="考核不合格项目：" + "、".join(
+                        dict.fromkeys(i["title"] for i in items for f in a.findings if f.item_code == i["code"])),
                                                  requirement="一周内完成整改并书面回复", deadline=today + timedelta(days=7),
                                                  responsible_contact=contract.vendor.contact_name, by=admin)
     session.commit()

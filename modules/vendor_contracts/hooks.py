@@ -29,8 +29,9 @@ def houqin_roles():
 def houqin_register_views(appbuilder):
     from flask import current_app
     from .services import trend
-    from .views import AssessmentActionsApi, AttentionView, InspectView
+    from .views import AssessmentActionsApi, AttentionView, ContractRulesApi, InspectView
     appbuilder.add_api(AssessmentActionsApi)
+    appbuilder.add_api(ContractRulesApi)
     appbuilder.add_view(InspectView, "Inspect", label=_l("Inspection (phone)"), icon="fa-mobile",
                         category="vendor_contracts", href="/vendor_contracts/inspect/")
     appbuilder.add_view(AttentionView, "Attention", label=_l("Needs attention"), icon="fa-bell",
@@ -38,12 +39,25 @@ def houqin_register_views(appbuilder):
     appbuilder.add_link("Settlement", label=_l("Monthly settlement"), href="/vendor_contracts/attention/settlement/",
                         icon="fa-calculator", category="vendor_contracts", baseview=AttentionView)
     from .engine import band_text
-    current_app.jinja_env.globals.update(vendor_trend=trend, band_text=band_text)
+    from .form import criterion
+    current_app.jinja_env.globals.update(vendor_trend=trend, band_text=band_text,
+                                         template_criterion=lambda item: criterion(item, []))
 
 
 def _assessment_context(a):
-    from .services import open_rectifications
-    return {"t": a.template_rules(), "rectifications": open_rectifications(a.contract, before=a)}
+    """The form from the month's frozen copy; an approved month reprints what was known when
+    it was approved (e.g. notices raised later are not listed)."""
+    from types import SimpleNamespace
+    from .form import form_context
+    from .services import open_rectifications, person
+    ctx = form_context(a)
+    if ctx["signed"] is not None:
+        ctx["rectifications"] = [SimpleNamespace(**r) for r in ctx["signed"]["rectifications"]]
+        ctx["approver"] = person(ctx["signed"].get("approved_by", ""))
+    else:
+        ctx["rectifications"] = open_rectifications(a.contract, before=a)
+    ctx["inspector"] = person(a.inspector_name)
+    return ctx
 
 
 def _blank_context(key):
@@ -69,6 +83,27 @@ def _settlement_context(key):
     return {"rows": settlement(year, month), "period": f"{year}-{month:02d}"}
 
 
+def _retention_context(key):
+    """Key: contract number and year, e.g. HT-2026-0001_2026."""
+    from erp_core.errors import NotFound
+    from erp_core.extensions import db
+    from sqlalchemy import select
+    from .engine import RETENTION_RULES
+    from .models import Assessment, Contract
+    from .services import year_end_retention
+    name, _sep, year = str(key).rpartition("_")
+    contract = db.session.scalars(select(Contract).where(Contract.name == name)).first()
+    if contract is None or not year.isdigit():
+        raise NotFound(_l("Print the year-end retention as /print/vendor_contracts.retention/<contract>_<year>.pdf"))
+    out = year_end_retention(contract, int(year))
+    months = db.session.scalars(select(Assessment).where(Assessment.contract_id == contract.id,
+                                                         Assessment.year == int(year),
+                                                         Assessment.workflow_state == "approved")
+                                .order_by(Assessment.month)).all()
+    return {"contract": contract, "year": year, "out": out, "months": months,
+            "rule_text": RETENTION_RULES.get(out["rule"], out["rule"])}
+
+
 @hookimpl
 def houqin_print_formats():
     from .models import Assessment, Rectification
@@ -79,6 +114,8 @@ def houqin_print_formats():
                     None, _blank_context, permission="AssessmentTemplate"),
         PrintFormat("vendor_contracts.rectification", _l("Rectification notice"),
                     "vendor_contracts/print/rectification.html", Rectification),
+        PrintFormat("vendor_contracts.retention", _l("Year-end retention settlement"),
+                    "vendor_contracts/print/retention.html", None, _retention_context, permission="Contract"),
         PrintFormat("vendor_contracts.settlement", _l("Settlement statement"), "vendor_contracts/print/settlement.html",
                     None, _settlement_context, permission="Assessment", landscape=True),
     ]

@@ -3,13 +3,14 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l, gettext as _
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from erp_core.fieldpolicy import LATER, ONCE, edit
 from erp_core.document import Document
 from erp_core.errors import ValidationError
 
-from .showmixins import VendorShowMixin
+from .showmixins import TemplateShowMixin, VendorShowMixin
 from .uscc import is_valid
 
 
@@ -84,6 +85,7 @@ from decimal import Decimal  # noqa: E402
 
 from sqlalchemy import Index, Numeric  # noqa: E402
 
+from erp_core.money import half_up  # noqa: E402
 from erp_core.types import Money, UTCDateTime, now  # noqa: E402
 from flask_appbuilder import Model  # noqa: E402
 from erp_core.workflow import State, Transition, Workflow  # noqa: E402
@@ -126,6 +128,7 @@ class AssessmentTemplate(Document):
         title, title_plural = _l("Assessment template"), _l("Assessment templates")
         naming = "TPL-.####"
         icon = "fa-list-alt"
+        view_mixins = (TemplateShowMixin,)
         list_columns = ["name", "title", "service_category", "area_combine", "revision"]
         fields = ["title", "service_category", "full_marks", "areas", "area_combine", "area_weights",
                   "inspection_weight", "satisfaction_weight", "decimals", "veto_score"]   # revision: services
@@ -145,9 +148,8 @@ class AssessmentTemplate(Document):
 
     def validate(self):
         from erp_core.document import changes
-        from .engine import check_bands
-        if self.id is not None and set(changes(self)) - {"revision"}:
-            self.revision = (self.revision or 1) + 1     # past assessments keep their own snapshot
+        if self.id is not None and set(changes(self)) - {"revision", "modified_at", "modified_by", "version"}:
+            bump_revision(self)                          # past assessments keep their own snapshot
         if self.service_category not in CATEGORIES:
             raise ValidationError(_("Unknown service category: %(c)s", c=self.service_category))
         if self.area_combine not in ("mean", "weighted", "min"):
@@ -155,15 +157,34 @@ class AssessmentTemplate(Document):
         if (self.inspection_weight or 0) < 0 or (self.satisfaction_weight or 0) < 0 or \
                 (self.inspection_weight or 0) + (self.satisfaction_weight or 0) != 1:
             raise ValidationError(_("Inspection and satisfaction weights must add up to 1."))
+        if self.full_marks is None or self.full_marks <= 0:
+            raise ValidationError(_("Full marks must be more than 0."))
         if self.area_combine == "weighted":
             weights = pairs(self.area_weights)
             if set(weights) != set(self.area_list()):
                 raise ValidationError(_("Give a weight for every area."))
+            for area, value in weights.items():
+                if not _positive(value):
+                    raise ValidationError(_("The weight of %(area)s must be a positive number, not %(value)s.",
+                                            area=area, value=value))
         if not 0 <= (self.decimals or 0) <= 4:
             raise ValidationError(_("Between 0 and 4 decimal places."))
-        problem = check_bands([b.as_rule() for b in self.bands])
+        self.check_bands()
+
+    def check_bands(self):
+        """No overlap, no gap between the bands, lower < upper, percentages 0-100 (a band
+        set may be built one band at a time; a contract needs 0..full marks covered)."""
+        from .engine import check_coverage
+        bands = [b.as_rule() for b in self.bands]
+        problem = check_coverage(bands, self.full_marks or 100, claimed_only=True)
         if problem:
             raise ValidationError(problem)
+
+    def normalised_weights(self):
+        """Area weights as shares of 1 (shown on the template page and the form)."""
+        weights = {a: Decimal(w) for a, w in pairs(self.area_weights).items() if _positive(w)}
+        total = sum(weights.values())
+        return {a: half_up(w / total, 4) for a, w in weights.items()} if total else {}
 
     def area_list(self):
         return [a.strip() for a in (self.areas or "").replace("，", ",").split(",") if a.strip()]
@@ -178,13 +199,44 @@ class AssessmentTemplate(Document):
                 "items": [i.as_rule() for i in self.items], "bands": [b.as_rule() for b in self.bands]}
 
 
+def _positive(value):
+    try:
+        return Decimal(str(value)) > 0
+    except Exception:
+        return False
+
+
+def bump_revision(template):
+    """One revision per saved change, however many items and bands it touches."""
+    from sqlalchemy.orm import object_session
+    session = object_session(template)
+    bumped = session.info.setdefault("vendor_contracts_bumped", set()) if session is not None else set()
+    if template.id is None or id(template) in bumped:
+        return
+    bumped.add(id(template))
+    template.revision = (template.revision or 1) + 1
+
+
+@event.listens_for(Session, "after_commit")
+def _revision_done(session):
+    session.info.pop("vendor_contracts_bumped", None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _revision_undone(session):
+    session.info.pop("vendor_contracts_bumped", None)
+
+
 class _TemplatePart(Document):
     """Items and bands share the template's permission; changing one bumps its revision."""
     __abstract__ = True
 
     def validate(self):
         if self.template is not None:
-            self.template.revision = (self.template.revision or 1) + 1
+            bump_revision(self.template)
+
+
+ITEM_EFFECTS = ("deduct", "zero", "veto", "bonus", "downgrade")
 
 
 class TemplateItem(_TemplatePart):
@@ -198,11 +250,13 @@ class TemplateItem(_TemplatePart):
     max_points: Mapped[Decimal] = mapped_column(Numeric(6, 2))
     per_occurrence: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=Decimal("1"))
     area_rates: Mapped[str] = mapped_column(String(300), default="")
-    effect: Mapped[str] = mapped_column(String(8), default="deduct")
+    kinds: Mapped[str] = mapped_column(String(300), default="")
+    effect: Mapped[str] = mapped_column(String(10), default="deduct")
 
     class Meta:
         fields = {"template": ONCE, "sort": edit(), "section": edit(), "code": edit(), "title": edit(),
-                  "max_points": edit(), "per_occurrence": edit(), "area_rates": edit(), "effect": edit()}
+                  "max_points": edit(), "per_occurrence": edit(), "area_rates": edit(), "effect": edit(),
+                  "kinds": edit()}
         title, title_plural = _l("Scoring item"), _l("Scoring items")
         naming = "TPI-.######"
         permission = "AssessmentTemplate"
@@ -212,14 +266,22 @@ class TemplateItem(_TemplatePart):
         label_columns = {"template": _l("Template"), "sort": _l("Order"), "section": _l("Section"), "code": _l("Code"),
                          "title": _l("Scoring item"), "max_points": _l("Maximum points"),
                          "per_occurrence": _l("Points per finding"), "area_rates": _l("Points per finding by area"),
-                         "effect": _l("Effect")}
+                         "kinds": _l("Kinds of finding"), "effect": _l("Effect")}
         description_columns = {"area_rates": _l("Stricter or lighter in some areas: 手术室:2, 病房:0.5"),
-                               "effect": _l("deduct; zero (the whole item, 全扣); veto (fails the sheet, 一票否决)")}
+                               "kinds": _l("Several deduction rates under the item's one cap: 乱扔垃圾:2, 未分类:5, 医废流失:全扣"),
+                               "effect": _l("deduct; zero (the whole item, 全扣); veto (fails the sheet, 一票否决); "
+                                            "bonus (奖励加分, up to the maximum); downgrade (一票降级: one grade lower)")}
 
     def validate(self):
         super().validate()
-        if self.effect not in ("deduct", "zero", "veto"):
-            raise ValidationError(_("The effect is deduct, zero or veto."))
+        if self.effect not in ITEM_EFFECTS:
+            raise ValidationError(_("The effect is deduct, zero, veto, bonus or downgrade."))
+        if not (self.code or "").strip() or not (self.title or "").strip():
+            raise ValidationError(_("A scoring item needs a code and a title."))
+        for kind, value in pairs(self.kinds).items():
+            if value not in ("全扣", "zero") and not (_positive(value) or value == "0"):
+                raise ValidationError(_("Kind %(kind)s: give points per finding or 全扣, not %(value)s.", kind=kind,
+                                        value=value))
         if self.max_points is None or self.max_points < 0 or (self.per_occurrence or 0) < 0:
             raise ValidationError(_("Points cannot be negative."))
         for value in pairs(self.area_rates).values():
@@ -231,7 +293,8 @@ class TemplateItem(_TemplatePart):
 
     def as_rule(self):
         return {"code": self.code, "section": self.section, "title": self.title, "max_points": str(self.max_points),
-                "per_occurrence": str(self.per_occurrence), "area_rates": pairs(self.area_rates), "effect": self.effect}
+                "per_occurrence": str(self.per_occurrence), "area_rates": pairs(self.area_rates), "kinds": pairs(self.kinds),
+                "effect": self.effect}
 
 
 class GradeBand(_TemplatePart):
@@ -269,6 +332,13 @@ class GradeBand(_TemplatePart):
     def interval(self):
         from .engine import band_text
         return band_text(self.as_rule())
+
+    def validate(self):
+        super().validate()
+        if not (self.band_name or "").strip():
+            raise ValidationError(_("A grade band needs a name."))
+        if self.template is not None:
+            self.template.check_bands()
 
     def as_rule(self):
         return {"name": self.band_name, "lower": None if self.lower is None else str(self.lower),
@@ -308,6 +378,8 @@ class Contract(Document):
     template = relationship("AssessmentTemplate")
     retention_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"))
     retention_release: Mapped[str] = mapped_column(String(200), default="")
+    retention_rule: Mapped[str] = mapped_column(String(16), default="full")
+    retention_mark: Mapped[Decimal | None] = mapped_column(Numeric(6, 2), nullable=True)
     source_reference: Mapped[str] = mapped_column(String(64), default="")
     rules = relationship("PaymentRule", back_populates="contract", cascade="all, delete-orphan",
                          order_by="PaymentRule.id")
@@ -323,7 +395,7 @@ class Contract(Document):
         # drafted, then fixed when signed (active = submitted); procurement sets source_reference
         fields = {f: edit() for f in ("vendor", "title", "service_category", "scope", "start_date", "end_date",
                                       "monthly_fee", "performance_bond", "penalty_clauses", "template",
-                                      "retention_percent", "retention_release")}
+                                      "retention_percent", "retention_rule", "retention_mark", "retention_release")}
         fields["payment_terms"] = edit(on_submit=True)
         label_columns = {"vendor": _l("Vendor"), "title": _l("Contract title"), "service_category": _l("Service category"),
                          "scope": _l("Scope"), "start_date": _l("Start"), "end_date": _l("End"),
@@ -331,8 +403,12 @@ class Contract(Document):
                          "performance_bond": _l("Performance bond"), "penalty_clauses": _l("Penalty clauses"),
                          "template": _l("Assessment template"), "retention_percent": _l("Retention %"),
                          "retention_release": _l("Retention kept at year end, % by grade"),
+                         "retention_rule": _l("Retention release rule"), "retention_mark": _l("Release mark"),
                          "source_reference": _l("Source")}
-        description_columns = {"retention_release": _l("不合格:100, 合格:50 — share of the retention kept by the year's grade")}
+        description_columns = {"retention_release": _l("不合格:100, 合格:50 — share of the retention kept by the year's grade"),
+                               "retention_rule": _l("full, grade, average (released when the year's average reaches "
+                                                    "the mark) or failed_months (released when at most the mark's "
+                                                    "number of months failed)")}
         workflow = Workflow(
             states=[State("draft", _l("Draft")), State("active", _l("Active"), docstatus=1),
                     State("expired", _l("Expired"), docstatus=1), State("terminated", _l("Terminated"), docstatus=1),
@@ -360,19 +436,76 @@ class Contract(Document):
                 raise ValidationError(_("%(field)s cannot be negative.", field=self._meta.label_columns[field]))
         if self.retention_percent and self.retention_percent > 100:
             raise ValidationError(_("The retention is a percentage up to 100."))
+        self.check_retention()
+        if self.template is not None and self.workflow_state == "active":
+            from .engine import check_coverage
+            problem = check_coverage([b.as_rule() for b in self.template.bands], self.template.full_marks)
+            if problem:
+                raise ValidationError(problem)
         if self.id is None and self.vendor is not None:
             problem = _certificates_valid(self)
             if problem:
                 raise ValidationError(problem)
 
+    def check_retention(self):
+        from .engine import RETENTION_RULES
+        rule = self.retention_rule or "full"
+        if rule not in RETENTION_RULES:
+            raise ValidationError(_("The retention release rule is full, grade, average or failed_months."))
+        mark = self.retention_mark
+        if rule == "average" and (mark is None or not 0 < mark <= 100):
+            raise ValidationError(_("Give the year's average (0-100) that releases the retention."))
+        if rule == "failed_months" and (mark is None or mark < 0 or mark != mark.to_integral_value()):
+            raise ValidationError(_("Give how many failed months still release the retention (a whole number)."))
+        if rule == "grade":
+            shares = pairs(self.retention_release)
+            if not shares:
+                raise ValidationError(_("Say which share of the retention each grade keeps, e.g. 不合格:100, 合格:50."))
+            for grade, value in shares.items():
+                try:
+                    ok = 0 <= Decimal(value) <= 100
+                except Exception:
+                    ok = False
+                if not ok:
+                    raise ValidationError(_("Grade %(grade)s: the share kept is a percentage 0-100, not %(value)s.",
+                                            grade=grade, value=value))
+
     def rules_snapshot(self):
         return {"monthly_fee": str(self.monthly_fee), "retention_percent": str(self.retention_percent or 0),
-                "retention_release": pairs(self.retention_release), "rules": [r.as_rule() for r in self.rules],
-                "escalations": [e.as_rule() for e in self.escalation_rules]}
+                "retention_release": pairs(self.retention_release), "retention_rule": self.retention_rule or "full",
+                "retention_mark": None if self.retention_mark is None else str(self.retention_mark),
+                "start_date": self.start_date.isoformat(), "end_date": self.end_date.isoformat(),
+                "rules": [r.as_rule() for r in self.rules],
+                "escalations": [e.as_rule() for e in sorted(self.escalation_rules, key=lambda e: (e.sort or 0, e.id or 0))]}
+
+
+def check_formula(expression, full_marks=100):
+    """A paid-% formula is tried over the whole score range when it is saved: every score
+    0..full marks by 0.01, and around every number the formula names (where a divisor may
+    vanish). A syntax error, a division by zero or a result outside 0-100 % is refused,
+    naming the score that breaks it. An error message or None."""
+    from erp_core.formula import Formula, FormulaError
+    formula = Formula(expression, ("score",))      # refuses with the position of the error
+    full = Decimal(str(full_marks))
+    probes = {Decimal(n) / 100 for n in range(0, int(full * 100) + 1)}
+    for token in formula.tokens:
+        if token[0] == "num":
+            x = Decimal(token[1])
+            probes |= {x, x - Decimal("0.0001"), x + Decimal("0.0001"), x - Decimal("0.005"), x + Decimal("0.005")}
+    for score in sorted(p for p in probes if 0 <= p <= full):
+        try:
+            value = formula.evaluate(score=score)
+        except FormulaError as exc:
+            return _("At score %(score)s: %(problem)s", score=score.normalize(), problem=str(exc))
+        if not 0 <= value <= 100:
+            return _("At score %(score)s the formula pays %(value)s %%: the paid share must be between 0 and 100 %%.",
+                     score=format(score.normalize(), "f"), value=format(half_up(value, 2).normalize(), "f"))
+    return None
 
 
 RULE_KINDS = {"band_percent": _l("Percentage of the fee per grade"), "per_point": _l("Money per point below a threshold"),
-              "formula": _l("Formula of the score"), "fine": _l("Fine per incident")}
+              "formula": _l("Formula of the score"), "fine": _l("Fine per incident"),
+              "reward": _l("Reward for a grade (paid on top)")}
 
 
 class PaymentRule(Document):
@@ -386,13 +519,15 @@ class PaymentRule(Document):
     amount_per_point: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
     below_floor_action: Mapped[str] = mapped_column(String(120), default="")
     expression: Mapped[str] = mapped_column(String(300), default="")
+    wording: Mapped[str] = mapped_column(String(300), default="")
+    grade: Mapped[str] = mapped_column(String(20), default="")
     incident: Mapped[str] = mapped_column(String(80), default="")
     amount: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
 
     class Meta:
         fields = {"contract": ONCE, "kind": edit(), "percents": edit(), "threshold": edit(), "floor": edit(),
                   "amount_per_point": edit(), "below_floor_action": edit(), "expression": edit(), "incident": edit(),
-                  "amount": edit()}
+                  "amount": edit(), "wording": edit(), "grade": edit()}
         title, title_plural = _l("Payment rule"), _l("Payment rules")
         naming = "PR-.######"
         permission = "Contract"
@@ -405,18 +540,33 @@ class PaymentRule(Document):
                          "expression": _l("Paid % formula"), "incident": _l("Incident type"), "amount": _l("Fine")}
         description_columns = {"kind": _l("band_percent, per_point, formula or fine"),
                                "percents": _l("Empty: the grade band's own deduction %"),
-                               "expression": _l("e.g. 15 + score (paid %, 0-100); functions min, max, if, round, abs")}
+                               "expression": _l("e.g. 15 + score (paid %, 0-100); functions min, max, if, round, abs"),
+                               "wording": _l("The formula in words, as printed on the form (optional)"),
+                               "grade": _l("For a reward: the grade that earns it, e.g. 优秀")}
 
     def validate(self):
-        from erp_core.formula import Formula
         if self.kind not in RULE_KINDS:
             raise ValidationError(_("Unknown payment rule: %(kind)s", kind=self.kind))
+        if self.kind == "band_percent":
+            for grade, value in pairs(self.percents).items():
+                try:
+                    ok = 0 <= Decimal(value) <= 100
+                except Exception:
+                    ok = False
+                if not ok:
+                    raise ValidationError(_("Grade %(grade)s: the deduction is a percentage 0-100, not %(value)s.",
+                                            grade=grade, value=value))
+        if self.kind == "reward" and (not (self.grade or "").strip() or self.amount is None or self.amount < 0):
+            raise ValidationError(_("A reward needs the grade that earns it and a non-negative amount."))
         if self.kind == "per_point":
             if None in (self.threshold, self.floor, self.amount_per_point) or self.floor > self.threshold \
                     or self.amount_per_point < 0:
                 raise ValidationError(_("A per-point rule needs a threshold, a floor not above it and a non-negative amount."))
         if self.kind == "formula":
-            Formula(self.expression, ("score",))      # refuses with the position of the error
+            full = self.contract.template.full_marks if self.contract is not None and self.contract.template else 100
+            problem = check_formula(self.expression, full)
+            if problem:
+                raise ValidationError(problem)
         if self.kind == "fine" and (not self.incident.strip() or self.amount is None or self.amount < 0):
             raise ValidationError(_("A fine needs an incident type and a non-negative amount."))
 
@@ -428,7 +578,9 @@ class PaymentRule(Document):
             rule.update(threshold=str(self.threshold), floor=str(self.floor), amount_per_point=str(self.amount_per_point),
                         below_floor_action=self.below_floor_action)
         elif self.kind == "formula":
-            rule["expression"] = self.expression
+            rule.update(expression=self.expression, wording=self.wording or "")
+        elif self.kind == "reward":
+            rule.update(grade=self.grade, amount=str(self.amount))
         else:
             rule.update(incident=self.incident, amount=str(self.amount))
         return rule
@@ -438,7 +590,11 @@ class EscalationRule(Document):
     __tablename__ = "vendor_contracts_escalation_rule"
     contract_id: Mapped[int] = mapped_column(ForeignKey("vendor_contracts_contract.id"), index=True)
     contract = relationship("Contract", back_populates="escalation_rules")
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+    lower: Mapped[Decimal | None] = mapped_column(Numeric(6, 2), nullable=True)
     fail_below: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    skip_unassessed: Mapped[bool] = mapped_column(Boolean, default=False)
+    stacks: Mapped[bool] = mapped_column(Boolean, default=False)
     consecutive: Mapped[int | None] = mapped_column(Integer, nullable=True)
     cumulative: Mapped[int | None] = mapped_column(Integer, nullable=True)
     action: Mapped[str] = mapped_column(String(20))
@@ -447,27 +603,47 @@ class EscalationRule(Document):
 
     class Meta:
         fields = {"contract": ONCE, "fail_below": edit(), "consecutive": edit(), "cumulative": edit(),
-                  "action": edit(), "extra_deduction": edit(), "clause": edit()}
+                  "action": edit(), "extra_deduction": edit(), "clause": edit(), "sort": edit(), "lower": edit(),
+                  "skip_unassessed": edit(), "stacks": edit()}
         title, title_plural = _l("Escalation rule"), _l("Escalation rules")
         naming = "ESR-.######"
         permission = "Contract"
         resource_name = "escalation_rule"
         icon = "fa-exclamation"
-        list_columns = ["contract", "fail_below", "consecutive", "cumulative", "action", "extra_deduction"]
-        label_columns = {"contract": _l("Contract"), "fail_below": _l("Failing below"),
+        list_columns = ["contract", "sort", "lower", "fail_below", "consecutive", "cumulative", "action", "extra_deduction"]
+        label_columns = {"contract": _l("Contract"), "fail_below": _l("Failing below"), "sort": _l("Order"),
+                         "lower": _l("Score from"), "skip_unassessed": _l("An unassessed month does not break a run"),
+                         "stacks": _l("Applies on top of other clauses for the same month"),
                          "consecutive": _l("Consecutive months"), "cumulative": _l("Cumulative months in a year"),
                          "action": _l("Action"), "extra_deduction": _l("Extra deduction"), "clause": _l("Contract clause")}
-        description_columns = {"action": _l("warning, extra_deduction or termination_right")}
+        description_columns = {"action": _l("warning, extra_deduction or termination_right"),
+                               "lower": _l("The clause's score band is [from, failing below): e.g. 80 to 90")}
 
     def validate(self):
         if self.action not in ("warning", "extra_deduction", "termination_right"):
             raise ValidationError(_("The action is warning, extra_deduction or termination_right."))
         if not (self.consecutive or self.cumulative) or not (self.clause or "").strip():
             raise ValidationError(_("Say after how many consecutive or cumulative months, and quote the clause."))
+        if any(n is not None and n < 1 for n in (self.consecutive, self.cumulative)):
+            raise ValidationError(_("Months are counted from 1."))
+        if self.fail_below is None or (self.lower is not None and self.lower >= self.fail_below):
+            raise ValidationError(_("The clause's band needs a lower bound below its upper bound."))
+        if (self.extra_deduction or 0) < 0:
+            raise ValidationError(_("%(field)s cannot be negative.", field=_("Extra deduction")))
+        if self.contract is not None and (self.extra_deduction or 0) > 0 and not self.stacks:
+            from .engine import _overlap, escalation_band
+            for other in self.contract.escalation_rules:
+                if other is not self and (other.extra_deduction or 0) > 0 and not other.stacks and \
+                        _overlap(escalation_band(self.as_rule()), escalation_band(other.as_rule())):
+                    raise ValidationError(_("Two deduction clauses count the same months (%(a)s; %(b)s): narrow their "
+                                            "score bands, or mark the one the contract applies on top.",
+                                            a=self.clause, b=other.clause))
 
     def as_rule(self):
-        return {"fail_below": str(self.fail_below), "consecutive": self.consecutive, "cumulative": self.cumulative,
-                "action": self.action, "extra_deduction": str(self.extra_deduction or 0), "clause": self.clause}
+        return {"lower": None if self.lower is None else str(self.lower), "upper": str(self.fail_below),
+                "consecutive": self.consecutive, "cumulative": self.cumulative, "action": self.action,
+                "extra_deduction": str(self.extra_deduction or 0), "clause": self.clause,
+                "skip_unassessed": bool(self.skip_unassessed), "stacks": bool(self.stacks)}
 
 
 def _approve(doc, *, by, reason=None):
@@ -507,10 +683,13 @@ class Assessment(Document):
     passing: Mapped[bool] = mapped_column(Boolean, default=True)
     deductions: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
     penalties: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
+    extra_deductions: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
+    reward: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
     payable: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
     retention: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
     paid_now: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
     explanation: Mapped[str] = mapped_column(Text, default="[]")
+    signed_snapshot: Mapped[str] = mapped_column(Text, default="")
     findings = relationship("Finding", back_populates="assessment", cascade="all, delete-orphan", order_by="Finding.id")
     incidents = relationship("Incident", back_populates="assessment", cascade="all, delete-orphan",
                              order_by="Incident.id")
@@ -534,7 +713,7 @@ class Assessment(Document):
         api_columns = ["year", "month", "satisfaction_score", "comments", "inspector_name", "vendor_rep_name",
                        "vendor_confirmed_at", "inspection_score", "final_score", "grade", "passing", "deductions",
                        "penalties", "payable", "retention", "paid_now"]
-        allow_on_submit = ("vendor_rep_name", "vendor_confirmed_at", "paid_now", "explanation")
+        allow_on_submit = ("vendor_rep_name", "vendor_confirmed_at", "paid_now", "explanation", "signed_snapshot")
         order = ("id", "desc")
         label_columns = {"contract": _l("Contract"), "year": _l("Year"), "month": _l("Month"),
                          "satisfaction_score": _l("Satisfaction score"), "comments": _l("Comments"),
@@ -557,6 +736,9 @@ class Assessment(Document):
                            needs_reason=True, style="warning"),
                 Transition("cancel_month", _l("Cancel for correction"), "approved", "cancelled", roles=[MANAGER],
                            needs_reason=True, style="danger"),
+                # a month whose rules turn out broken is never stuck: cancelled, then reopened (amended)
+                Transition("cancel_open", _l("Cancel this month"), ("draft", "submitted", "confirmed"), "cancelled",
+                           roles=[MANAGER], needs_reason=True, style="danger"),
             ])
 
     def __str__(self):
@@ -573,13 +755,22 @@ class Assessment(Document):
         return json.loads(self.contract_snapshot or "{}")
 
     def steps(self):
-        return json.loads(self.explanation or "[]")
+        return [s[:3] for s in json.loads(self.explanation or "[]")]
+
+    def calculation(self):
+        """The steps after the item table: areas, blend, rounding, grade, money."""
+        return [(s + [""])[:4] for s in json.loads(self.explanation or "[]") if s[3:] != ["item"]]
 
     def validate(self):
         if not (1 <= (self.month or 0) <= 12) or not (2000 <= (self.year or 0) <= 2100):
             raise ValidationError(_("Give a real year and month."))
         if self.satisfaction_score is not None and not 0 <= self.satisfaction_score <= 100:
             raise ValidationError(_("The satisfaction score is between 0 and 100."))
+        if self.workflow_state == "draft" and self.id is not None:
+            from erp_core.document import changes
+            if "satisfaction_score" in changes(self):
+                from .services import recompute
+                recompute(self)                   # the draft always shows what its inputs give
 
 
 # One live assessment per contract and month; a month cancelled for correction makes way for its amendment.
@@ -594,6 +785,7 @@ class Finding(Model):
     assessment_id: Mapped[int] = mapped_column(ForeignKey("vendor_contracts_assessment.id"), index=True)
     assessment = relationship("Assessment", back_populates="findings")
     item_code: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(40), default="")
     area: Mapped[str] = mapped_column(String(40), default="")
     count: Mapped[int] = mapped_column(Integer, default=1)
     location: Mapped[str] = mapped_column(String(120), default="")

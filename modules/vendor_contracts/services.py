@@ -1,7 +1,7 @@
 """Vendor contract rules: assessments from a snapshot, findings, approval, escalation,
 settlement, the year-end retention, and contracts created from a tender award."""
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
@@ -11,7 +11,7 @@ from erp_core.audit import jsonable
 from erp_core.context import acting_as, username_of
 from erp_core.errors import Conflict, NotFound, ValidationError
 from erp_core.extensions import db
-from erp_core.money import D, cents
+from erp_core.money import D, cents, half_up
 from erp_core.types import now
 
 from . import engine
@@ -40,6 +40,12 @@ def create_assessment(contract, year, month, *, by):
         raise ValidationError(_("Only an active contract is assessed."))
     if contract.template is None:
         raise ValidationError(_("The contract has no assessment template."))
+    first = date(int(year), int(month), 1) if 1 <= int(month) <= 12 and 2000 <= int(year) <= 2100 else None
+    if first is None:
+        raise ValidationError(_("Give a real year and month."))
+    if not (contract.start_date.replace(day=1) <= first <= contract.end_date):
+        raise ValidationError(_("%(y)s-%(m)s is outside the contract's period %(start)s – %(end)s.", y=year, m=month,
+                                start=contract.start_date, end=contract.end_date))
     exists = db.session.scalar(select(Assessment.id).where(Assessment.contract_id == contract.id,
                                                            Assessment.year == year, Assessment.month == month,
                                                            Assessment.workflow_state != "cancelled"))
@@ -63,12 +69,16 @@ def _editable(a):
         raise Conflict(_("%(doc)s is no longer a draft; send it back to change findings.", doc=a.name))
 
 
-def add_finding(a, *, item_code, area="", count=1, location="", note="", photo=None, photo_type=None, by):
+def add_finding(a, *, item_code, area="", count=1, location="", note="", photo=None, photo_type=None, kind="", by):
     _editable(a)
     template = a.template_rules()
-    codes = {i["code"] for i in template["items"]}
-    if item_code not in codes:
+    items = {i["code"]: i for i in template["items"]}
+    if item_code not in items:
         raise ValidationError(_("Unknown scoring item: %(code)s", code=item_code))
+    kinds = items[item_code].get("kinds") or {}
+    if kind and kind not in kinds:
+        raise ValidationError(_("%(item)s has no kind of finding %(kind)s (it has: %(kinds)s).",
+                                item=items[item_code]["title"], kind=kind, kinds="、".join(kinds) or "-"))
     areas = template.get("areas") or [""]
     area = area or areas[0]
     if area not in areas:
@@ -82,7 +92,7 @@ def add_finding(a, *, item_code, area="", count=1, location="", note="", photo=N
     if photo is not None and (len(photo) > MAX_PHOTO or photo_type not in ("image/jpeg", "image/png", "image/webp")):
         raise ValidationError(_("The photo must be a JPEG, PNG or WebP image of at most 5 MB."))
     with acting_as(username_of(by)):
-        a.findings.append(Finding(item_code=item_code, area=area, count=count, location=location, note=note,
+        a.findings.append(Finding(item_code=item_code, kind=kind, area=area, count=count, location=location, note=note,
                                   photo=photo, photo_type=photo_type, by=username_of(by)))
         db.session.flush()
         recompute(a)
@@ -101,61 +111,115 @@ def add_incident(a, *, incident, count=1, note="", by):
     return a
 
 
+def contract_months(a, score):
+    """Every calendar month of the contract up to ``a``'s, with the approved score of each
+    (None: not assessed or not approved) and ``score`` for ``a`` itself."""
+    rules = a.contract_rules()
+    start = date.fromisoformat(rules["start_date"]) if rules.get("start_date") else a.contract.start_date
+    approved = {(y, m): s for y, m, s in db.session.execute(select(Assessment.year, Assessment.month,
+                                                                   Assessment.final_score).where(
+        Assessment.contract_id == a.contract_id, Assessment.workflow_state == "approved", Assessment.id != a.id))}
+    months, y, m = [], start.year, start.month
+    while (y, m) < (a.year, a.month):
+        months.append({"year": y, "month": m, "score": approved.get((y, m))})
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    months.append({"year": a.year, "month": a.month, "score": score})
+    return months
+
+
 def compute(a, approved=False):
     template, contract = a.template_rules(), a.contract_rules()
-    findings = [{"item": f.item_code, "area": f.area, "count": f.count} for f in a.findings]
-    result = engine.score(template, findings, a.satisfaction_score)
-    pay = engine.payment(contract, result, [{"type": i.incident, "count": i.count} for i in a.incidents], approved)
-    return result, pay
+    findings = [{"item": f.item_code, "area": f.area, "count": f.count, "kind": f.kind or ""} for f in a.findings]
+    try:
+        result = engine.score(template, findings, a.satisfaction_score)
+        applied = engine.escalations(contract.get("escalations", []), contract_months(a, result["final"]))
+        pay = engine.payment(contract, result, [{"type": i.incident, "count": i.count} for i in a.incidents],
+                             approved, applied)
+    except ValidationError as exc:
+        raise ValidationError(_("%(doc)s cannot be computed under its frozen rules: %(problem)s. A manager can "
+                                "cancel the month and reopen it under corrected rules.", doc=a.name, problem=str(exc)))
+    except (ValueError, ArithmeticError) as exc:
+        raise ValidationError(_("%(doc)s cannot be computed under its frozen rules: %(problem)s. A manager can "
+                                "cancel the month and reopen it under corrected rules.", doc=a.name, problem=str(exc)))
+    return result, pay, applied
+
+
+def _shown(value):
+    """A step's value as printed: intermediate quotients to 4 places (the rounding step says
+    where the score is actually rounded), never a run of 28 digits."""
+    if isinstance(value, Decimal) and value.as_tuple().exponent < -4:
+        return str(half_up(value, 4))
+    return str(jsonable(value))
 
 
 def recompute(a, approved=False):
     """Store the numbers and the printed steps (draft months follow their findings)."""
-    result, pay = compute(a, approved)
-    a.inspection_score = result["inspection"].quantize(Decimal("0.01"))
+    result, pay, _applied = compute(a, approved)
+    a.inspection_score = half_up(result["inspection"], 2)
     a.final_score, a.grade = result["final"], result["band"]["name"] if result["band"] else ""
     a.passing = bool(result["band"] and result["band"].get("passing", True)) and not result["vetoed"]
     a.deductions, a.penalties = pay["deductions"], pay["fines"]
+    a.extra_deductions, a.reward = pay["extra"], pay["reward"]
     a.payable, a.retention, a.paid_now = pay["payable"], pay["retention"], pay["paid_now"]
-    steps = result["steps"] + pay["steps"] + [(_("Action"), act, "") for act in pay["actions"]]
-    a.explanation = json.dumps([[str(t), str(d), str(jsonable(v))] for t, d, v in steps], ensure_ascii=False)
+    steps = result["steps"] + [(*step, "money") for step in pay["steps"]] + [(_("Action"), act, "")
+                                                                              for act in pay["actions"]]
+    # item lines are marked: the form shows them in its item table, not again in the calculation
+    a.explanation = json.dumps([[str(t), str(d), _shown(v), *rest] for t, d, v, *rest in steps], ensure_ascii=False)
     return result, pay
 
 
 def approve_effect(a, *, by, reason=None):
-    """Run by the 'approve' transition: final numbers with the gate open, then escalation."""
+    """Run by the 'approve' transition: final numbers with the gate open, escalations, and
+    the snapshot the form is reprinted from (what was known when the month was signed)."""
     recompute(a, approved=True)
     escalate(a, by=by)
+    a.signed_snapshot = json.dumps({"rectifications": [
+        {"name": r.name, "problem": r.problem, "deadline": r.deadline.isoformat()}
+        for r in open_rectifications(a.contract, before=a)], "approved_at": now().isoformat(),
+        "approved_by": username_of(by)}, ensure_ascii=False)
 
 
 def escalate(a, *, by):
-    """Raise the escalations the contract's rules call for after this month."""
-    rules = a.contract_rules().get("escalations", [])
-    if not rules:
-        return []
-    history = db.session.scalars(select(Assessment).where(
-        Assessment.contract_id == a.contract_id, Assessment.workflow_state == "approved",
-        Assessment.id != a.id).order_by(Assessment.year, Assessment.month)).all() + [a]
+    """Raise the escalation clauses this month applies (their money is already in the payable)."""
+    _result, _pay, applied = compute(a, approved=True)
     raised = []
-    for rule in rules:
-        limit = D(rule["fail_below"])
-        failing = [x.final_score is not None and x.final_score < limit for x in history]
-        run = 0
-        for f in reversed(failing):
-            if not f:
-                break
-            run += 1
-        cumulative = sum(1 for x, f in zip(history, failing) if f and x.year == a.year)
-        hit = (rule.get("consecutive") and run >= rule["consecutive"]) or \
-              (rule.get("cumulative") and cumulative >= rule["cumulative"])
-        if hit and failing[-1]:
-            detail = _("%(run)s consecutive and %(cum)s failing months in %(year)s below %(limit)s", run=run,
-                       cum=cumulative, year=a.year, limit=f"{limit:g}")
-            e = Escalation(contract_id=a.contract_id, assessment=a, action=rule["action"], clause=rule["clause"],
-                           detail=detail, extra_deduction=D(rule.get("extra_deduction") or 0))
-            db.session.add(e)
-            raised.append(e)
+    for hit in applied:
+        rule = hit["rule"]
+        detail = _("%(band)s: %(run)s consecutive, %(cum)s this year", band=hit["band"], run=hit["run"], cum=hit["cum"])
+        e = Escalation(contract_id=a.contract_id, assessment=a, action=rule["action"], clause=rule["clause"],
+                       detail=detail, extra_deduction=hit["amount"])
+        db.session.add(e)
+        raised.append(e)
     return raised
+
+
+def reopen(a, *, by):
+    """A cancelled month opened again under the contract's current (corrected) rules, with
+    its findings and incidents copied: the amendment is audited like any document."""
+    from erp_core import document
+    if a.workflow_state != "cancelled":
+        raise Conflict(_("Only a cancelled month is reopened."))
+    new = document.amend(a, by=username_of(by))
+    with acting_as(username_of(by)):
+        new.workflow_state, new.docstatus = "draft", 0
+        new.template_snapshot = json.dumps(a.contract.template.snapshot(), ensure_ascii=False)
+        new.contract_snapshot = json.dumps(a.contract.rules_snapshot(), ensure_ascii=False)
+        new.signed_snapshot, new.vendor_confirmed_at = "", None
+        recompute(new)
+        db.session.flush()
+    return new
+
+
+def person(login):
+    """A login as people read it on a signed form: the user's name (the login if unknown)."""
+    if not login:
+        return ""
+    from flask import current_app
+    user = current_app.appbuilder.sm.find_user(username=login)
+    if user is None:
+        return login
+    name = f"{user.last_name or ''}{user.first_name or ''}".strip()
+    return name or login
 
 
 def open_rectifications(contract, before=None):
@@ -185,14 +249,13 @@ def settlement(year, month):
                                                          Assessment.workflow_state == "approved")
                                 .order_by(Assessment.contract_id)).all():
         fee = D(a.contract_rules()["monthly_fee"])
-        extra = sum((e.extra_deduction for e in db.session.scalars(select(Escalation).where(
-            Escalation.assessment_id == a.id)).all()), Decimal(0))
-        payable = max(Decimal("0.00"), a.payable - extra)
+        clauses = [(e.clause, e.extra_deduction) for e in db.session.scalars(select(Escalation).where(
+            Escalation.assessment_id == a.id).order_by(Escalation.id)).all()]
         rows.append({"assessment": a, "vendor": a.contract.vendor.legal_name, "contract": a.contract.name,
                      "fee": cents(fee), "score": a.final_score, "grade": a.grade,
-                     "grade_deduction": cents(a.deductions - a.penalties), "fines": a.penalties,
-                     "extra_deduction": cents(extra), "payable": cents(payable), "retention": a.retention,
-                     "paid_now": cents(max(Decimal(0), payable - a.retention))})
+                     "grade_deduction": cents(a.deductions - a.penalties - a.extra_deductions), "fines": a.penalties,
+                     "extra_deduction": a.extra_deductions, "payable": a.payable, "retention": a.retention,
+                     "reward": a.reward, "paid_now": a.payable - a.retention + a.reward, "clauses": clauses})
     return rows
 
 
@@ -201,18 +264,20 @@ def year_end_retention(contract, year):
                                                          Assessment.workflow_state == "approved")).all()
     if not months:
         raise NotFound(_("No approved month in %(year)s.", year=year))
+    months = sorted(months, key=lambda m: m.month)
     held = sum((m.retention for m in months), Decimal(0))
-    average = (sum((m.final_score for m in months), Decimal(0)) / len(months)).quantize(Decimal("0.1"))
     # the terms the months were assessed under (frozen in each), not today's contract
-    result = engine.year_end_retention(held, average, months[-1].template_rules()["bands"], months[-1].contract_rules())
-    return {"held": cents(held), "average": average, **result}
+    terms = {**months[-1].contract_rules(), "decimals": months[-1].template_rules().get("decimals", 1)}
+    result = engine.year_end_retention(held, [(m.final_score, m.passing) for m in months],
+                                       months[-1].template_rules()["bands"], terms)
+    return {"held": cents(held), **result}
 
 
 def renew(contract, *, by):
     """The successor contract, as a draft for the same length right after this one, with the
     same template, payment and escalation rules (to be reviewed and activated)."""
-    from .models import EscalationRule, PaymentRule
     import calendar
+    from .presets import copy_rules
     start = contract.end_date + timedelta(days=1)
     a, b = contract.start_date, contract.end_date
     months = (b.year - a.year) * 12 + b.month - a.month            # whole-month contracts renew by months
@@ -229,13 +294,7 @@ def renew(contract, *, by):
                        penalty_clauses=contract.penalty_clauses, template=contract.template,
                        retention_percent=contract.retention_percent, retention_release=contract.retention_release,
                        source_reference=contract.name)
-        new.rules = [PaymentRule(kind=r.kind, percents=r.percents, threshold=r.threshold, floor=r.floor,
-                                 amount_per_point=r.amount_per_point, below_floor_action=r.below_floor_action,
-                                 expression=r.expression, incident=r.incident, amount=r.amount) for r in contract.rules]
-        new.escalation_rules = [EscalationRule(fail_below=e.fail_below, consecutive=e.consecutive,
-                                               cumulative=e.cumulative, action=e.action,
-                                               extra_deduction=e.extra_deduction, clause=e.clause)
-                                for e in contract.escalation_rules]
+        copy_rules(new, contract)
         db.session.add(new)
     return new
 

@@ -46,7 +46,7 @@ class AssessmentActionsApi(ActionApi):
     resource_name = "assessments"
     class_permission_name = "Assessment"
     method_permission_name = {"open": "create", "finding": "write", "incident": "write", "settlement": "read",
-                              "retention": "read"}
+                              "retention": "read", "reopen": "cancel_open"}
 
     def _assessment(self, pk):
         a = db.session.scalars(scoped_select(Assessment, request_user()).where(Assessment.id == pk)).first()
@@ -97,7 +97,8 @@ class AssessmentActionsApi(ActionApi):
             a = services.add_finding(self._assessment(pk), item_code=str(body.get("item_code", "")),
                                      area=str(body.get("area", "")), count=body.get("count", 1),
                                      location=str(body.get("location", "")), note=str(body.get("note", "")),
-                                     photo=photo, photo_type=photo_type, by=request_user())
+                                     kind=str(body.get("kind", "")), photo=photo, photo_type=photo_type,
+                                     by=request_user())
             return assessment_json(a)
         return self._run(work)
 
@@ -110,6 +111,33 @@ class AssessmentActionsApi(ActionApi):
             self._assessment(pk), incident=str(body.get("incident", "")), count=body.get("count", 1),
             note=str(body.get("note", "")), by=request_user())))
 
+    @expose("/<int:pk>/reopen", methods=["POST"])
+    @protect()
+    @safe
+    def reopen(self, pk):
+        """A cancelled month opened again under the contract's current rules (the manager who
+        may cancel an open month may reopen it; audited as an amendment)."""
+        return self._run(lambda: assessment_json(services.reopen(self._assessment(pk), by=request_user())), 201)
+
+    @expose("/retention", methods=["GET"])
+    @protect()
+    @safe
+    def retention(self):
+        """?contract=HT-…&year=2026: the year-end release with its calculation."""
+        def work():
+            contract = db.session.scalars(select(Contract).where(Contract.name == request.args.get("contract", ""))).first()
+            if contract is None:
+                raise NotFound(_("Unknown contract: %(name)s", name=request.args.get("contract", "")))
+            try:
+                year = int(request.args.get("year", ""))
+            except ValueError:
+                raise ValidationError(_("Give the year and month as numbers."))
+            out = services.year_end_retention(contract, year)
+            return {"contract": contract.name, "year": year, "rule": out["rule"], "average": str(out["average"]),
+                    "held": str(out["held"]), "forfeited": str(out["forfeited"]), "released": str(out["released"]),
+                    "steps": [[str(t), str(d), str(v)] for t, d, v in out["steps"]]}
+        return self._run(work)
+
     @expose("/settlement", methods=["GET"])
     @protect()
     @safe
@@ -121,8 +149,50 @@ class AssessmentActionsApi(ActionApi):
         rows = services.settlement(year, month)
         if request.args.get("format") == "xlsx":
             return settlement_xlsx(rows, year, month)
+        def cell(k, v):
+            if k == "assessment":
+                return v.name
+            if k == "clauses":
+                return [{"clause": c, "amount": str(amount)} for c, amount in v]
+            return str(v)
         return respond(200, {"year": year, "month": month, "result": [
-            {k: (str(v) if k != "assessment" else v.name) for k, v in r.items()} for r in rows]})
+            {k: cell(k, v) for k, v in r.items()} for r in rows]})
+
+
+class ContractRulesApi(ActionApi):
+    """A draft contract's rules in one request: from a preset, or copied from another contract."""
+    resource_name = "contract_rules"
+    class_permission_name = "Contract"
+    method_permission_name = {"preset": "write", "copy": "write"}
+
+    def _contract(self, name):
+        contract = db.session.scalars(scoped_select(Contract, request_user()).where(Contract.name == str(name))).first()
+        if contract is None:
+            raise NotFound(_("Unknown contract: %(name)s", name=name or ""))
+        return contract
+
+    @expose("/<name>/preset", methods=["POST"])
+    @protect()
+    @safe
+    def preset(self, name):
+        """{"preset": "cleaning" | "catering" | "security" | "transport"}"""
+        from .presets import apply_preset
+        return self.run(lambda body, user: _rules_json(apply_preset(self._contract(name), str(body.get("preset", "")))))
+
+    @expose("/<name>/copy", methods=["POST"])
+    @protect()
+    @safe
+    def copy(self, name):
+        """{"from": "HT-2026-0001"}"""
+        from .presets import copy_rules
+        return self.run(lambda body, user: _rules_json(copy_rules(self._contract(name), self._contract(body.get("from")))))
+
+
+def _rules_json(contract):
+    db.session.flush()
+    return {"contract": contract.name, "template": contract.template.name if contract.template else None,
+            "rules": [r.as_rule() for r in contract.rules], "escalations": [e.as_rule() for e in contract.escalation_rules],
+            "retention_rule": contract.retention_rule}
 
 
 SETTLEMENT_COLUMNS = [("vendor", "Vendor"), ("contract", "Contract"), ("score", "Final score"), ("grade", "Grade"),

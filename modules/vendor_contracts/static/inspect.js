@@ -13,6 +13,7 @@
     button.addEventListener("click", function () {
       var form = new FormData();
       form.append("item_code", button.dataset.code);
+      if (button.dataset.kind) form.append("kind", button.dataset.kind);
       form.append("area", area.value);
       form.append("count", "1");
       if (photo.files.length) form.append("photo", photo.files[0]);
@@ -23,7 +24,8 @@
         .then(function (a) {
           document.getElementById("score").textContent = a.final_score;
           document.getElementById("grade").textContent = a.grade;
-          var count = root.querySelector('[data-count="' + button.dataset.code + '"]');
+          var key = button.dataset.code + (button.dataset.kind ? ":" + button.dataset.kind : "");
+          var count = root.querySelector('[data-count="' + key + '"]');
           count.textContent = (parseInt(count.textContent || "0", 10) + 1);
           message.textContent = "✓ " + a.findings;
           photo.value = ""; document.getElementById("photo-name").textContent = "";

@@ -180,8 +180,9 @@ def test_filled_and_blank_forms_print_the_computed_totals(app, client, login_as,
     login_as("Logistics Manager")
     text, fonts = pdf_text(client.get(f"/print/vendor_contracts.assessment/{a.name}.pdf").data)
     assert "外包服务月度质量考核表" in text and "WenQuanYi" in fonts
-    assert str(a.final_score) in text and "¥182,280.00" in text and "良好" in text and "计算过程" in text
-    assert "检查人" in text and "供应商代表" in text and "后勤主管" in text
+    # the final score as rounded by the template (one place), not the column's two
+    assert "88.3" in text and "88.30" not in text and "¥182,280.00" in text and "良好" in text and "计算方法" in text
+    assert "检查人" in text and "乙方确认" in text and "管理部门意见" in text
     text, fonts = pdf_text(client.get(f"/print/vendor_contracts.blank_form/{contract.template.name}.pdf").data)
     assert "医废收集" in text and "全扣" in text and "[90,+∞)" in text and "WenQuanYi" in fonts
     text, _f = pdf_text(client.get("/print/vendor_contracts.settlement/2026-05.pdf").data)
@@ -222,7 +223,7 @@ def test_renewal_creates_the_successor_draft(app, session, contract):
 def test_year_end_retention_settles_by_the_years_result(app, session, contract):
     # as if the contract had been signed with this clause (an active contract is read-only)
     session.execute(Contract.__table__.update().where(Contract.__table__.c.id == contract.id)
-                    .values(retention_release="良好:50, 不合格:100"))
+                    .values(retention_rule="grade", retention_release="良好:50, 不合格:100"))
     session.commit()
     session.expire_all()
     for month, count in ((1, 12), (2, 12)):            # 门诊 88 -> (88 + 100 + 100) / 3 = 96.0 ; with C6 below

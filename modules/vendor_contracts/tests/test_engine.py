@@ -97,9 +97,9 @@ def test_formula_and_fines():
 
 
 def test_year_end_retention_by_the_years_grade():
-    out = engine.year_end_retention(D("1000.00"), D("75"), BANDS, {"retention_release": {"合格": "50"}})
+    out = engine.year_end_retention(D("1000.00"), [(D("75"), True)], BANDS, {"retention_release": {"合格": "50"}})
     assert out["forfeited"] == D("500.00") and out["released"] == D("500.00")
-    assert engine.year_end_retention(D("1000"), D("95"), BANDS, {})["released"] == D("1000.00")
+    assert engine.year_end_retention(D("1000"), [(D("95"), True)], BANDS, {})["released"] == D("1000.00")
 
 
 scores = st.decimals(min_value=0, max_value=100, places=2)

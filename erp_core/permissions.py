@@ -61,14 +61,21 @@ def role_pairs(perms):
     return {(f"can_{a}", p) for p, actions in perms.items() for a in actions} | BASE_PERMISSIONS
 
 
+def menu_action(view):
+    """The action a menu entry's page needs: its default view's (``list`` -> read; the
+    inspector's phone page -> write). A menu shows only what the role may open."""
+    default = getattr(view, "default_view", "list")
+    names = getattr(view, "method_permission_name", None) or {}
+    return names.get(default, "read" if default in ("list", "index", "show") else default)
+
+
 def menu_pairs(appbuilder, pairs):
-    """menu_access for every menu item whose view the role may read, and its category."""
-    readable = {view for perm, view in pairs if perm == "can_read"}
+    """menu_access for every menu item whose page the role may open, and its category."""
     out = set()
     for category in appbuilder.menu.get_list():
         for item in category.childs or [category]:
             view = getattr(item, "baseview", None)
-            if view is not None and view.class_permission_name in readable:
+            if view is not None and (f"can_{menu_action(view)}", view.class_permission_name) in pairs:
                 out.add(("menu_access", item.name))
                 if item is not category:
                     out.add(("menu_access", category.name))

@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from marshmallow import ValidationError as MarshmallowError
 from wtforms import HiddenField
 
-from . import audit, document, workflow
+from . import audit, display, document, showpage, workflow
 from .document import SYSTEM_FIELDS
 from .errors import Conflict, NotFound, PermissionDenied, UserError, ValidationError
 from .exports import read_table, to_csv, to_xlsx
@@ -157,8 +157,9 @@ class DocumentView(ModelView):
             can_amend=item.docstatus == 2 and user_can(user, "create", item._meta.permission),
             print_formats=[f for f in printing.for_model(type(item))
                            if user_can(user, "print", f.permission or item._meta.permission)],
-            history=audit.history(self.datamodel.session, item), attachments=attachments_of(item),
-            can_attach=user_can(user, "write", item._meta.permission))
+            attachments=attachments_of(item), can_attach=user_can(user, "write", item._meta.permission),
+            # issue 17: status bar, key fields, related lists, history sentences (erp_core/showpage.py)
+            **showpage.context(self, item, audit.history(self.datamodel.session, item)))
 
     def _run_action(self, pk, run):
         item = self.datamodel.get(pk, self._base_filters)
@@ -247,7 +248,7 @@ def export_response(datamodel, columns, labels, fmt, base_filters=None):
     rows = []
     for item in items:
         sealed = hidden(item, user) if hidden else set()
-        rows.append(["***" if c in sealed else getattr(item, c, "") for c in columns])
+        rows.append(["***" if c in sealed else display.format_value(cls, c, getattr(item, c, None)) for c in columns])
     title = str(cls._meta.title_plural)
     if fmt == "csv":
         return Response(to_csv(header, rows), mimetype="text/csv",
@@ -537,6 +538,7 @@ def build_view(cls, manifest):
         description_columns=meta.description_columns,
         base_order=meta.order,
     )
+    attrs.update(display.view_attrs(cls, attrs))     # issue 17: typed display (erp_core/display.py)
     if not meta.generic_create:
         attrs["include_route_methods"] = DocumentView.include_route_methods - {"add", "import_", "delete"}
     return type(f"{cls.__name__}View", (*meta.view_mixins, DocumentView), attrs)

@@ -78,6 +78,7 @@ class Sale(Document):
     lines = relationship("SaleLine", back_populates="sale", cascade="all, delete-orphan", order_by="SaleLine.id")
 
     class Meta:
+        choices = {"payment_method": PAYMENT_METHODS, "status": {"paid": _l("Paid"), "refunded": _l("Refunded")}}
         title, title_plural = _l("Sale"), _l("Sales")
         naming = "SAL-.YYYY.-.#####"
         icon = "fa-shopping-cart"
@@ -116,6 +117,7 @@ class Storage(Document):
     status: Mapped[str] = mapped_column(String(10), default="stored", index=True)   # stored / picked_up
 
     class Meta:
+        choices = {"status": {"stored": _l("Stored"), "picked_up": _l("Picked up")}}
         title, title_plural = _l("Stored belongings"), _l("Stored belongings")
         naming = "STO-.YYYY.-.#####"
         icon = "fa-archive"
@@ -138,6 +140,7 @@ class BookingType(Document):
     capacity: Mapped[int] = mapped_column(Integer, default=1)
 
     class Meta:
+        choices = {"kind": BOOKING_KINDS}
         title, title_plural = _l("Service type"), _l("Service types")
         naming = "SVT-.####"
         icon = "fa-list"

@@ -116,6 +116,8 @@ class Tender(Document):
                               cascade="all, delete-orphan")
 
     class Meta:
+        choices = {"category": CATEGORIES, "method": METHODS, "evaluation_method": EVALUATION}
+        related = ()      # the tender desk (tender_show.html) lists criteria, bids and the committee
         title, title_plural = _l("Tender"), _l("Tenders")
         naming = "ZB-.YYYY.-.###"
         icon = "fa-gavel"
@@ -216,6 +218,10 @@ class Criterion(Model):
     def __str__(self):
         return self.title
 
+    class Meta:   # how the tender's page lists its criteria (erp_core.display)
+        label_columns = {"title": _l("Criterion"), "kind": _l("Kind"), "max_points": _l("Maximum")}
+        choices = {"kind": {"technical": _l("Technical"), "commercial": _l("Commercial")}}
+        list_columns = ["title", "kind", "max_points"]
 
 class Invitee(Model):
     __tablename__ = "procurement_invitee"
@@ -226,6 +232,9 @@ class Invitee(Model):
     vendor_id: Mapped[int] = mapped_column(ForeignKey("vendor_contracts_vendor.id"))
     vendor = relationship("Vendor")
 
+    class Meta:
+        label_columns = {"vendor": _l("Vendor")}
+        list_columns = ["vendor"]
 
 class Registration(Model):
     """A vendor registered to bid (bought the tender documents)."""
@@ -283,6 +292,7 @@ class Bid(Document):
     recommended: Mapped[bool] = mapped_column(Boolean, default=False)
 
     class Meta:
+        choices = {"status": {"sealed": _l("Sealed"), "valid": _l("Valid"), "invalid": _l("Invalid")}}
         title, title_plural = _l("Bid"), _l("Bids")
         naming = "TB-.YYYY.-.#####"
         icon = "fa-envelope"

@@ -39,6 +39,7 @@ class ItemType(Document):
     terms: Mapped[str] = mapped_column(Text, default="")
 
     class Meta:
+        choices = {"rate_unit": {"hour": _l("Per hour"), "day": _l("Per day")}}
         title, title_plural = _l("Item type"), _l("Item types")
         naming = "RIT-.####"
         icon = "fa-tags"
@@ -75,6 +76,7 @@ class Asset(Document):
     status: Mapped[str] = mapped_column(String(16), default=AVAILABLE, index=True)
 
     class Meta:
+        choices = {"status": ASSET_STATES}
         title, title_plural = _l("Rental asset"), _l("Rental assets")
         naming = "RAS-.#####"
         icon = "fa-wheelchair"
@@ -132,6 +134,8 @@ class Loan(Document):
                               cascade="all, delete-orphan")
 
     class Meta:
+        choices = {"status": LOAN_STATES, "payment_method": PAYMENT_METHODS}
+        people = ("lent_by", "returned_by")
         title, title_plural = _l("Loan"), _l("Loans")
         naming = "LN-.YYYY.-.#####"
         icon = "fa-exchange"

@@ -363,9 +363,26 @@ def init_app(app):
     app.jinja_env.globals["format_value"] = format_value
 
 
+def eager_for(cls, columns):
+    """Relationships among ``columns`` (plus ``Meta.list_eager``, for properties that read
+    relationships): loaded with the list's rows (issue 17.6)."""
+    rels = sa_inspect(cls).relationships
+    keys = [c for c in columns if c in rels] + list(meta_get(cls, "list_eager", ()) or ())
+    return tuple(dict.fromkeys(keys))
+
+
+def api_attrs(cls, attrs):
+    """The display part of a generated ModelRestApi (called once from ``views.build_api``):
+    machine values stay; the list's relationships are loaded with its rows."""
+    attrs["datamodel"].eager = eager_for(cls, attrs.get("list_columns", []))
+    return {}
+
+
 def view_attrs(cls, attrs):
     """The display part of a generated ModelView (called once from ``views.build_view``):
-    formatters for list and show columns, selects for choice fields in forms and filters."""
+    formatters for list and show columns, selects for choice fields in forms and filters,
+    the list's relationships loaded with its rows."""
+    attrs["datamodel"].eager = eager_for(cls, attrs.get("list_columns", []))
     columns = list(dict.fromkeys(list(attrs.get("list_columns", [])) + list(attrs.get("show_columns", []))))
     labels = attrs.get("label_columns", {})
     out = {"formatters_columns": formatters_for(cls, columns)}

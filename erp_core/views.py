@@ -25,7 +25,7 @@ from .errors import Conflict, NotFound, PermissionDenied, UserError, ValidationE
 from .exports import read_table, to_csv, to_xlsx
 from .extensions import db
 from .permissions import (API_METHOD_ACTIONS, VIEW_METHOD_ACTIONS, ScopedInterface, request_user,
-                          user_can)
+                          scoped_select, user_can)
 
 SYSTEM_LABELS = {
     "name": _l("Number"), "docstatus": _l("Document status"), "docstatus_label": _l("Document status"),
@@ -383,8 +383,10 @@ class DocumentApi(ModelRestApi):
     def pre_get_list(self, data):
         if self.datamodel.obj._meta.hidden_fields is None:
             return
+        cls = self.datamodel.obj     # one statement for the page, not one per row (issue 17.6)
+        items = {i.id: i for i in self.datamodel.session.scalars(scoped_select(cls).where(cls.id.in_(data["ids"])))}
         for pk, row in zip(data["ids"], data["result"]):
-            item = self.datamodel.get(pk, self._base_filters)
+            item = items.get(pk)
             if item is not None:
                 self._masked(row, item)
 
@@ -560,6 +562,7 @@ def build_api(cls, manifest):
                                                       {a.key for a in sa_inspect(cls).column_attrs}],
         base_order=meta.order,
     )
+    attrs.update(display.api_attrs(cls, attrs))      # issue 17: list relationships eager-loaded
     if not meta.generic_create:
         attrs["include_route_methods"] = DocumentApi.include_route_methods - {"post", "import_", "delete"}
     return type(f"{cls.__name__}Api", (*meta.api_mixins, DocumentApi), attrs)

@@ -135,6 +135,7 @@ class Loan(Document):
 
     class Meta:
         choices = {"status": LOAN_STATES, "payment_method": PAYMENT_METHODS}
+        list_eager = ("asset.item_type",)     # the asset's title names its type
         people = ("lent_by", "returned_by")
         title, title_plural = _l("Loan"), _l("Loans")
         naming = "LN-.YYYY.-.#####"

@@ -85,6 +85,8 @@ def create_app(config=None, **overrides):
                             category="Security")
         appbuilder.add_view_no_menu(PrintView)
         display.finish(appbuilder)      # issue 17: typed display on the views erp_core does not generate
+        from .home import order_menu
+        order_menu(appbuilder)          # issue 17: working pages before set-up entries in each menu
         for fmt in registry.collect("houqin_print_formats"):
             if fmt.permission is None and fmt.model is not None:
                 object.__setattr__(fmt, "permission", fmt.model._meta.permission)

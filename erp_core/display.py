@@ -383,9 +383,12 @@ def view_attrs(cls, attrs):
     formatters for list and show columns, selects for choice fields in forms and filters,
     the list's relationships loaded with its rows."""
     attrs["datamodel"].eager = eager_for(cls, attrs.get("list_columns", []))
+    if getattr(cls, "_meta", None) is not None and cls._meta.workflow and "workflow_state" not in attrs.get(
+            "search_columns", []):     # the home page links to lists filtered by state
+        attrs["search_columns"] = list(attrs.get("search_columns", [])) + ["workflow_state"]
     columns = list(dict.fromkeys(list(attrs.get("list_columns", [])) + list(attrs.get("show_columns", []))))
     labels = attrs.get("label_columns", {})
-    out = {"formatters_columns": formatters_for(cls, columns)}
+    out = {"formatters_columns": formatters_for(cls, columns), "search_columns": attrs.get("search_columns", [])}
     search = choice_fields(cls, attrs.get("search_columns", []), labels, search=True)
     if search:
         out["search_form_extra_fields"] = search

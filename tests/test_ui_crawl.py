@@ -106,8 +106,14 @@ def menu_links(app, body):
 @pytest.fixture
 def demo(app):
     from erp_core.demo import load_demo
+    from erp_core.demo import role_username
     with app.app_context():
         password = load_demo(app)
+        sm = app.appbuilder.sm     # demo users made by an earlier test keep that test's password
+        for role in declared_roles(app):
+            user = sm.find_user(username=role_username(role))
+            if user is not None:
+                sm.reset_password(user.id, password)
     return password
 
 
@@ -120,7 +126,7 @@ def demo_users(app):
 def login(client, username, password):
     client.get("/logout/")
     resp = client.post("/login/", data={"username": username, "password": password})
-    assert resp.status_code == 302, username
+    assert resp.status_code == 302 and "/login" not in resp.location, username
 
 
 def test_every_menu_page_and_first_show_page_reads_as_people_read(app, demo):
@@ -166,3 +172,54 @@ def test_the_crawl_detects_raw_values():
     assert raw_values("<dd>picked_up</dd>", codes)
     assert not raw_values("<td>¥420,000.00</td><td>是</td><td>2026-11-26 15:09</td><td>公开招标</td>"
                           "<script>var x = true, y = None;</script>", codes)
+
+
+HOME_LINK = re.compile(r'class="(?:houqin-waiting-item[^"]*|btn btn-default btn-lg houqin-screen|houqin-list-link)" href="([^"]+)"')
+
+
+def test_no_demo_role_sees_an_empty_home_and_every_home_link_opens(app, demo):
+    """Every demo role's home names what waits for it (counts that open the filtered list
+    with that many rows) or the screens it works in; each link answers 200."""
+    client = app.test_client()
+    problems, homes = [], {}
+    for role, username in demo_users(app):
+        login(client, username, demo)
+        resp = client.get("/")
+        body = resp.get_data(as_text=True)
+        assert resp.status_code == 200, (role, resp.status_code, body[:500])
+        homes[role] = body
+        links = HOME_LINK.findall(body)
+        if not links and "houqin-widget " not in body:
+            problems.append(f"{role}: empty home " + body[body.find("houqin-title"):][:300])
+        for href in links:
+            resp = client.get(html.unescape(href))
+            if resp.status_code != 200:
+                problems.append(f"{role} {href}: {resp.status_code}")
+        for href, count in re.findall(r'class="houqin-waiting-item[^"]*" href="([^"]+)"><span class="houqin-count">(\d+)<', body):
+            page = client.get(html.unescape(href)).get_data(as_text=True)
+            shown = re.search(r"</strong>\s*(\d+)", page)
+            if not shown or shown.group(1) != count:
+                problems.append(f"{role} {href}: home says {count}, the list shows {shown and shown.group(1)}")
+    assert not problems, "\n".join(problems)
+    # the screens the issue names are reached from the home of the roles that work in them
+    assert 'href="/vendor_contracts/inspect/"' in homes["Inspector"]
+    assert 'href="/counter/"' in homes["Front Desk"]
+    assert "/procurement/scoring" in homes["Evaluation Expert"]
+
+
+def test_working_pages_come_before_set_up_entries_in_every_menu(app):
+    """On a phone the menu is one column: in every category, no working page (a screen, or
+    a document with a workflow) comes after a set-up list (master data)."""
+    from erp_core.views import DocumentView
+
+    def rank(item):
+        view = item.baseview
+        if not isinstance(view, DocumentView):
+            return 0
+        meta = view.datamodel.obj._meta
+        return 1 if meta.workflow or meta.submittable else 2
+    for category in app.appbuilder.menu.get_list():
+        if category.name == "Security" or not category.childs:
+            continue
+        ranks = [rank(i) for i in category.childs if i.baseview is not None]
+        assert ranks == sorted(ranks), (category.name, [i.name for i in category.childs])

@@ -117,7 +117,8 @@ def full_name(user):
         return user.username
     # Chinese names: family name first, no space
     if any("\u4e00" <= ch <= "\u9fff" for ch in first + last):
-        return f"{last}{first}" if last and last not in first else first or last
+        # family name first (王 + 芳); a "last name" longer than a surname (系统 + 管理员) is a title
+        return f"{last}{first}" if len(last) <= 2 else f"{first}{last}"
     return f"{first} {last}".strip()
 
 

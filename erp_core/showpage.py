@@ -70,6 +70,8 @@ def _row_columns(target):
     meta = getattr(target, "_meta", None)
     if meta is not None and meta.list_columns:
         return list(meta.list_columns)
+    if display.meta_get(target, "list_columns"):
+        return list(display.meta_get(target, "list_columns"))
     mapper = sa_inspect(target)
     cols = []
     for a in mapper.column_attrs:
@@ -130,7 +132,7 @@ def related_lists(doc):
             if view is not None and tmeta is not None and item.id is not None:
                 link = f"{view.route_base}/show/{item.id}"
             rows.append(dict(cells=cells, link=link))
-        title = tmeta.title_plural if tmeta is not None else labels.get(key, key)
+        title = tmeta.title_plural if tmeta is not None else display.meta_get(target, "title_plural", key)
         out.append(dict(key=key, title=str(doc._meta.label_columns.get(key, title)), count=len(items),
                         columns=[str(labels.get(c, c)) for c in columns], rows=rows))
     return out

@@ -306,5 +306,6 @@ class OrderLine(Model):
     amount: Mapped[Decimal] = mapped_column(Money())
 
     class Meta:   # how the order's page lists its lines (erp_core.display)
+        title_plural = _l("Order lines")
         label_columns = {"dish": _l("Dish"), "qty": _l("Quantity"), "price": _l("Price"), "amount": _l("Amount")}
         list_columns = ["dish", "qty", "price", "amount"]

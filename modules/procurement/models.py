@@ -219,6 +219,7 @@ class Criterion(Model):
         return self.title
 
     class Meta:   # how the tender's page lists its criteria (erp_core.display)
+        title_plural = _l("Scoring criteria")
         label_columns = {"title": _l("Criterion"), "kind": _l("Kind"), "max_points": _l("Maximum")}
         choices = {"kind": {"technical": _l("Technical"), "commercial": _l("Commercial")}}
         list_columns = ["title", "kind", "max_points"]
@@ -234,6 +235,7 @@ class Invitee(Model):
 
     class Meta:
         label_columns = {"vendor": _l("Vendor")}
+        title_plural = _l("Invited vendors")
         list_columns = ["vendor"]
 
 class Registration(Model):

@@ -590,6 +590,7 @@ class Finding(Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     class Meta:   # how the month's page lists its findings (erp_core.display)
+        title_plural = _l("Findings")
         label_columns = {"item_code": _l("Item"), "area": _l("Area"), "count": _l("Count"), "location": _l("Location"),
                          "note": _l("Note"), "by": _l("Recorded by"), "at": _l("Recorded at")}
         list_columns = ["item_code", "area", "count", "location", "note", "by", "at"]
@@ -607,6 +608,7 @@ class Incident(Model):
 
     class Meta:
         label_columns = {"incident": _l("Incident"), "count": _l("Count"), "note": _l("Note")}
+        title_plural = _l("Incidents")
         list_columns = ["incident", "count", "note"]
 
 class Rectification(Document):

@@ -262,11 +262,13 @@ ACTION_VERBS = ("delete", "submit", "cancel", "print", "attach", "amend")
 def history_sentences(cls, rows, labels=None):
     """Audit rows of one document as ``[(time, [sentence, ...])]``, e.g.
     "王芳 把 状态 从 已发布 改为 已截止". A module names its own audit actions in
-    ``Meta.history_actions = {"committee": _l("changed the committee")}``."""
+    ``Meta.history_actions = {"committee": _l("changed the committee")}`` and the keys of their
+    data in ``Meta.history_labels`` (a key without a label is left out once actions are named)."""
     meta = getattr(cls, "_meta", None)
     from .views import SYSTEM_LABELS
     all_labels = {**SYSTEM_LABELS, **(getattr(meta, "label_columns", {}) or {}), **(labels or {})}
     named = meta_get(cls, "history_actions", {}) or {}
+    all_labels.update(meta_get(cls, "history_labels", {}) or {})
     out = []
     for r in rows:
         who = person_name(r.user)
@@ -283,7 +285,8 @@ def history_sentences(cls, rows, labels=None):
             label = named.get(r.action)
             extra = {k: v for k, v in data.items() if k != "changes"}
             detail = "，".join(f"{all_labels.get(k, k)}：{_history_value(cls, k, v)}" for k, v in extra.items()
-                              if not isinstance(v, (dict, list)) and k not in ("sha256", "hash"))
+                              if not isinstance(v, (dict, list)) and k not in ("sha256", "hash")
+                              and (k in all_labels or not named))
             parts.append(_("%(who)s: %(action)s", who=who, action=str(label or r.action))
                          + (f"（{detail}）" if detail else ""))
         if r.action == "transition" and "workflow_state" not in changes and data.get("to"):

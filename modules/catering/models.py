@@ -245,6 +245,8 @@ class Order(Document):
 
     class Meta:
         choices = {"payment": PAYMENTS, "order_for": {"patient": _l("Patient"), "staff": _l("Staff")}}
+        history_actions = {"diet_override": _l("overrode the diet check")}
+        history_labels = {"conflicts": _l("Conflicts"), "reason": _l("Reason")}
         title, title_plural = _l("Meal order"), _l("Meal orders")
         naming = "DC-.YYYY.MM.DD.-.####"
         icon = "fa-coffee"

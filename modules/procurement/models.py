@@ -118,6 +118,20 @@ class Tender(Document):
     class Meta:
         choices = {"category": CATEGORIES, "method": METHODS, "evaluation_method": EVALUATION}
         related = ()      # the tender desk (tender_show.html) lists criteria, bids and the committee
+        # the desk's own audit rows, as the history names them (erp_core.display.history_sentences)
+        history_actions = {"committee": _l("added an expert to the committee"), "registration": _l("registered a vendor"),
+                           "bid_received": _l("received a bid"), "criteria": _l("set the scoring criteria"),
+                           "invitees": _l("set the invited vendors"), "opening": _l("opened the bids"),
+                           "evaluation": _l("summed up the evaluation"), "scores_submitted": _l("submitted the scores"),
+                           "conflict_declaration": _l("declared on conflicts of interest"),
+                           "objection": _l("recorded an objection"), "objection_answered": _l("answered an objection"),
+                           "budget_override": _l("overrode the budget"), "proceed_decision": _l("decided to proceed")}
+        history_labels = {"added": _l("Expert"), "expert": _l("Expert"), "chair": _l("Chair"), "vendor": _l("Vendor"),
+                          "bid": _l("Bid"), "bids": _l("Number of bids"), "valid": _l("Valid bids"),
+                          "no_conflict": _l("No conflict of interest"), "reason": _l("Reason"),
+                          "raised_by": _l("Raised by"), "upheld": _l("Upheld"), "answer": _l("Answer"),
+                          "content": _l("Content"), "objection": _l("Objection")}
+        people = ("added", "expert")
         title, title_plural = _l("Tender"), _l("Tenders")
         naming = "ZB-.YYYY.-.###"
         icon = "fa-gavel"

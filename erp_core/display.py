@@ -240,6 +240,11 @@ def choice_fields(cls, columns, label_columns=None, search=False):
             options = [(str(k), v) for k, v in ch.items()]
         if search or (col is not None and col.nullable):
             options = [("", "")] + options if not search else options
+        try:        # WTForms >= 3.3 wants SelectChoice; older ones take (value, label) pairs
+            from wtforms.fields.choices import SelectChoice
+            options = [SelectChoice(str(k), v) for k, v in options]
+        except ImportError:
+            pass
         out[c] = SelectField(labels.get(c, c), choices=options, validators=[Optional()] if search else [])
     return out
 

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from . import printing, types
+from . import display, printing, types
 from .config import ROOT, DefaultConfig, database_url
 from .core_views import AuditLogView, DashboardView, PrintView, SettingsView
 from .document import DOCUMENTS
@@ -66,6 +66,7 @@ def create_app(config=None, **overrides):
                                 security_manager_class=SecurityManager)
         appbuilder.init_app(app, db.session)
         printing.init_app(app)
+        display.init_app(app)          # issue 17: typed display filters for pages and PDFs
         _exact_locales(app)
         for m in registry.modules:   # module templates/ and static/ (at /static/<module>/)
             app.register_blueprint(Blueprint(
@@ -85,6 +86,9 @@ def create_app(config=None, **overrides):
         appbuilder.add_view_no_menu(PrintView)
         from .action_views import ActionPageView
         appbuilder.add_view_no_menu(ActionPageView)
+        display.finish(appbuilder)      # issue 17: typed display on the views erp_core does not generate
+        from .home import order_menu
+        order_menu(appbuilder)          # issue 17: working pages before set-up entries in each menu
         for fmt in registry.collect("houqin_print_formats"):
             if fmt.permission is None and fmt.model is not None:
                 object.__setattr__(fmt, "permission", fmt.model._meta.permission)

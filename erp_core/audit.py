@@ -33,6 +33,9 @@ class AuditLog(Model):
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     hash: Mapped[str] = mapped_column(String(64), nullable=False)
 
+    class Meta:   # erp_core.display: the audit log names people by their full name
+        people = ("user",)
+
     def payload(self):
         return json.loads(self.data or "{}")
 

@@ -38,8 +38,9 @@ class DashboardView(IndexView):
         for w in sorted(current_app.extensions["houqin"].widgets, key=lambda w: w.order):
             if user_can(user, w.action, w.permission):
                 widgets.append((w, w.data(user)))
+        from .home import for_user
         return self.render_template(self.index_template, appbuilder=self.appbuilder, widgets=widgets,
-                                    bar_svg=bar_svg, line_svg=line_svg)
+                                    bar_svg=bar_svg, line_svg=line_svg, home=for_user(user))
 
 
 class SettingsForm(FlaskForm):

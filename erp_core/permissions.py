@@ -61,14 +61,21 @@ def role_pairs(perms):
     return {(f"can_{a}", p) for p, actions in perms.items() for a in actions} | BASE_PERMISSIONS
 
 
+def menu_action(view):
+    """The action a menu entry's page needs: its default view's (``list`` -> read; the
+    inspector's phone page -> write). A menu shows only what the role may open."""
+    default = getattr(view, "default_view", "list")
+    names = getattr(view, "method_permission_name", None) or {}
+    return names.get(default, "read" if default in ("list", "index", "show") else default)
+
+
 def menu_pairs(appbuilder, pairs):
-    """menu_access for every menu item whose view the role may read, and its category."""
-    readable = {view for perm, view in pairs if perm == "can_read"}
+    """menu_access for every menu item whose page the role may open, and its category."""
     out = set()
     for category in appbuilder.menu.get_list():
         for item in category.childs or [category]:
             view = getattr(item, "baseview", None)
-            if view is not None and view.class_permission_name in readable:
+            if view is not None and (f"can_{menu_action(view)}", view.class_permission_name) in pairs:
                 out.add(("menu_access", item.name))
                 if item is not category:
                     out.add(("menu_access", category.name))
@@ -174,10 +181,10 @@ def user_permissions(user):
     key = ("houqin_perms", user.id)
     if has_request_context() and key in g.__dict__.get("_houqin_cache", {}):
         return g._houqin_cache[key]
+    from .security import role_pairs
     pairs = set()
-    for role in user.roles:
-        for pv in role.permissions:
-            pairs.add((pv.permission.name, pv.view_menu.name))
+    for role_set in role_pairs(current_app.appbuilder.sm, [r.id for r in user.roles]).values():
+        pairs |= role_set
     if has_request_context():
         g.__dict__.setdefault("_houqin_cache", {})[key] = pairs
     return pairs
@@ -206,8 +213,10 @@ def rule_clause(cls, user):
         return None
     perm = cls._meta.permission
     clauses = []
+    from .security import role_pairs
+    by_role = role_pairs(current_app.appbuilder.sm, [r.id for r in user.roles])
     for role in user.roles:
-        reads = any(pv.permission.name == "can_read" and pv.view_menu.name == perm for pv in role.permissions)
+        reads = ("can_read", perm) in by_role[role.id]
         if not reads:
             continue
         if role.name not in rules:
@@ -235,9 +244,33 @@ def get_for(cls, user, *, id=None, name=None, action="read"):
     return doc
 
 
+def eager_option(cls, path):
+    """Loader option for ``"asset"`` or ``"asset.item_type"``: a join for one row, a second
+    SELECT ... IN for a collection; never one query per row."""
+    from sqlalchemy.orm import joinedload, selectinload
+    option, model = None, cls
+    for key in path.split("."):
+        rel = model.__mapper__.relationships[key]
+        attr = getattr(model, key)
+        if option is None:
+            option = (selectinload if rel.uselist else joinedload)(attr)
+        else:
+            option = option.selectinload(attr) if rel.uselist else option.joinedload(attr)
+        model = rel.mapper.class_
+    return option
+
+
 class ScopedInterface(SQLAInterface):
     """FAB's data interface with record rules applied to every query it builds (list,
     count, show, edit, delete, API get/list) — the single place views and APIs read through."""
+
+    eager = ()      # relationships the list shows: loaded with the rows, not one query per row
+
+    def apply_all(self, query, *args, **kwargs):
+        query = super().apply_all(query, *args, **kwargs)
+        if self.eager:
+            query = query.options(*[eager_option(self.obj, path) for path in self.eager])
+        return query
 
     def _apply_inner_all(self, query, filters=None, *args, **kwargs):
         clause = rule_clause(self.obj, request_user()) if has_request_context() else None

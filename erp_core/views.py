@@ -19,13 +19,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from marshmallow import ValidationError as MarshmallowError
 from wtforms import HiddenField
 
-from . import actions, audit, document, fieldpolicy, workflow
+from . import actions, audit, display, document, fieldpolicy, showpage, workflow
 from .document import SYSTEM_FIELDS
 from .errors import Conflict, NotFound, PermissionDenied, UserError, ValidationError
 from .exports import read_table, to_csv, to_xlsx
 from .extensions import db
 from .permissions import (API_METHOD_ACTIONS, VIEW_METHOD_ACTIONS, ScopedInterface, request_user,
-                          user_can)
+                          scoped_select, user_can)
 
 SYSTEM_LABELS = {
     "name": _l("Number"), "docstatus": _l("Document status"), "docstatus_label": _l("Document status"),
@@ -202,9 +202,10 @@ class DocumentView(ModelView):
             can_amend=item.docstatus == 2 and user_can(user, "create", item._meta.permission),
             print_formats=[f for f in printing.for_model(type(item))
                            if user_can(user, "print", f.permission or item._meta.permission)],
-            history=audit.history(self.datamodel.session, item), attachments=attachments_of(item),
+            attachments=attachments_of(item), can_attach=user_can(user, "write", item._meta.permission),
             actions=actions.offered(item, user),
-            can_attach=user_can(user, "write", item._meta.permission))
+            # status bar, key fields, related lists, history sentences (erp_core/showpage.py)
+            **showpage.context(self, item, audit.history(self.datamodel.session, item)))
 
     def _run_action(self, pk, run):
         item = self.datamodel.get(pk, self._base_filters)
@@ -306,7 +307,7 @@ def export_response(datamodel, columns, labels, fmt, base_filters=None):
     rows = []
     for item in items:
         sealed = hidden(item, user) if hidden else set()
-        rows.append(["***" if c in sealed else getattr(item, c, "") for c in columns])
+        rows.append(["***" if c in sealed else display.format_value(cls, c, getattr(item, c, None)) for c in columns])
     title = str(cls._meta.title_plural)
     if fmt == "csv":
         return Response(to_csv(header, rows), mimetype="text/csv",
@@ -454,8 +455,10 @@ class DocumentApi(ModelRestApi):
     def pre_get_list(self, data):
         if self.datamodel.obj._meta.hidden_fields is None:
             return
+        cls = self.datamodel.obj     # one statement for the page, not one per row (issue 17.6)
+        items = {i.id: i for i in self.datamodel.session.scalars(scoped_select(cls).where(cls.id.in_(data["ids"])))}
         for pk, row in zip(data["ids"], data["result"]):
-            item = self.datamodel.get(pk, self._base_filters)
+            item = items.get(pk)
             if item is not None:
                 self._masked(row, item)
 
@@ -627,6 +630,7 @@ def build_view(cls, manifest):
         description_columns=meta.description_columns,
         base_order=meta.order,
     )
+    attrs.update(display.view_attrs(cls, attrs))     # typed display (erp_core/display.py)
     # FAB fills empty add/edit columns with every column: no policy fields, no such route
     attrs["include_route_methods"] = DocumentView.include_route_methods - (
         ({"add", "import_", "delete"} if not meta.generic_create or not meta.add_columns else set())
@@ -650,6 +654,7 @@ def build_api(cls, manifest):
                                                       {a.key for a in sa_inspect(cls).column_attrs}],
         base_order=meta.order,
     )
+    attrs.update(display.api_attrs(cls, attrs))      # list relationships eager-loaded
     attrs["include_route_methods"] = DocumentApi.include_route_methods - (
         ({"post", "import_", "delete"} if not meta.generic_create or not meta.add_columns else set())
         | ({"put"} if not meta.edit_columns else set()))

@@ -84,6 +84,7 @@ class Diet(Document):
     notes: Mapped[str] = mapped_column(Text, default="")
 
     class Meta:
+        choices = {"kind": {"basic": _l("Basic diet"), "therapeutic": _l("Therapeutic diet"), "tcm": _l("TCM diet")}}
         title, title_plural = _l("Diet"), _l("Diets")
         naming = "DIET-.###"
         icon = "fa-heartbeat"
@@ -244,6 +245,9 @@ class Order(Document):
     lines = relationship("OrderLine", back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id")
 
     class Meta:
+        choices = {"payment": PAYMENTS, "order_for": {"patient": _l("Patient"), "staff": _l("Staff")}}
+        history_actions = {"diet_override": _l("overrode the diet check")}
+        history_labels = {"conflicts": _l("Conflicts"), "reason": _l("Reason")}
         title, title_plural = _l("Meal order"), _l("Meal orders")
         naming = "DC-.YYYY.MM.DD.-.####"
         icon = "fa-coffee"
@@ -303,3 +307,8 @@ class OrderLine(Model):
     qty: Mapped[int] = mapped_column(Integer)
     price: Mapped[Decimal] = mapped_column(Money())
     amount: Mapped[Decimal] = mapped_column(Money())
+
+    class Meta:   # how the order's page lists its lines (erp_core.display)
+        title_plural = _l("Order lines")
+        label_columns = {"dish": _l("Dish"), "qty": _l("Quantity"), "price": _l("Price"), "amount": _l("Amount")}
+        list_columns = ["dish", "qty", "price", "amount"]

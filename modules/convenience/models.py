@@ -82,6 +82,7 @@ class Sale(Document):
     lines = relationship("SaleLine", back_populates="sale", cascade="all, delete-orphan", order_by="SaleLine.id")
 
     class Meta:
+        choices = {"payment_method": PAYMENT_METHODS, "status": {"paid": _l("Paid"), "refunded": _l("Refunded")}}
         title, title_plural = _l("Sale"), _l("Sales")
         naming = "SAL-.YYYY.-.#####"
         icon = "fa-shopping-cart"
@@ -125,6 +126,7 @@ class Storage(Document):
     status: Mapped[str] = mapped_column(String(10), default="stored", index=True)   # stored / picked_up
 
     class Meta:
+        choices = {"status": {"stored": _l("Stored"), "picked_up": _l("Picked up")}}
         title, title_plural = _l("Stored belongings"), _l("Stored belongings")
         naming = "STO-.YYYY.-.#####"
         icon = "fa-archive"
@@ -153,6 +155,7 @@ class BookingType(Document):
 
     class Meta:
         fields = ["title", "kind", "fee", "slot_minutes", "capacity"]
+        choices = {"kind": BOOKING_KINDS}
         title, title_plural = _l("Service type"), _l("Service types")
         naming = "SVT-.####"
         icon = "fa-list"

@@ -117,6 +117,22 @@ class Tender(Document):
                               cascade="all, delete-orphan")
 
     class Meta:
+        choices = {"category": CATEGORIES, "method": METHODS, "evaluation_method": EVALUATION}
+        related = ()      # the tender desk (tender_show.html) lists criteria, bids and the committee
+        # the desk's own audit rows, as the history names them (erp_core.display.history_sentences)
+        history_actions = {"committee": _l("added an expert to the committee"), "registration": _l("registered a vendor"),
+                           "bid_received": _l("received a bid"), "criteria": _l("set the scoring criteria"),
+                           "invitees": _l("set the invited vendors"), "opening": _l("opened the bids"),
+                           "evaluation": _l("summed up the evaluation"), "scores_submitted": _l("submitted the scores"),
+                           "conflict_declaration": _l("declared on conflicts of interest"),
+                           "objection": _l("recorded an objection"), "objection_answered": _l("answered an objection"),
+                           "budget_override": _l("overrode the budget"), "proceed_decision": _l("decided to proceed")}
+        history_labels = {"added": _l("Expert"), "expert": _l("Expert"), "chair": _l("Chair"), "vendor": _l("Vendor"),
+                          "bid": _l("Bid"), "bids": _l("Number of bids"), "valid": _l("Valid bids"),
+                          "no_conflict": _l("No conflict of interest"), "reason": _l("Reason"),
+                          "raised_by": _l("Raised by"), "upheld": _l("Upheld"), "answer": _l("Answer"),
+                          "content": _l("Content"), "objection": _l("Objection")}
+        people = ("added", "expert")
         title, title_plural = _l("Tender"), _l("Tenders")
         naming = "ZB-.YYYY.-.###"
         icon = "fa-gavel"
@@ -221,6 +237,11 @@ class Criterion(Model):
     def __str__(self):
         return self.title
 
+    class Meta:   # how the tender's page lists its criteria (erp_core.display)
+        title_plural = _l("Scoring criteria")
+        label_columns = {"title": _l("Criterion"), "kind": _l("Kind"), "max_points": _l("Maximum")}
+        choices = {"kind": {"technical": _l("Technical"), "commercial": _l("Commercial")}}
+        list_columns = ["title", "kind", "max_points"]
 
 class Invitee(Model):
     __tablename__ = "procurement_invitee"
@@ -231,6 +252,10 @@ class Invitee(Model):
     vendor_id: Mapped[int] = mapped_column(ForeignKey("vendor_contracts_vendor.id"))
     vendor = relationship("Vendor")
 
+    class Meta:
+        label_columns = {"vendor": _l("Vendor")}
+        title_plural = _l("Invited vendors")
+        list_columns = ["vendor"]
 
 class Registration(Model):
     """A vendor registered to bid (bought the tender documents)."""
@@ -288,6 +313,7 @@ class Bid(Document):
     recommended: Mapped[bool] = mapped_column(Boolean, default=False)
 
     class Meta:
+        choices = {"status": {"sealed": _l("Sealed"), "valid": _l("Valid"), "invalid": _l("Invalid")}}
         title, title_plural = _l("Bid"), _l("Bids")
         naming = "TB-.YYYY.-.#####"
         icon = "fa-envelope"

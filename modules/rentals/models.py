@@ -42,6 +42,7 @@ class ItemType(Document):
     class Meta:
         fields = ["title", "deposit", "free_minutes", "rate_unit", "rate", "daily_cap", "late_fee_per_day",
                   "loan_hours", "needs_disinfection", "terms"]
+        choices = {"rate_unit": {"hour": _l("Per hour"), "day": _l("Per day")}}
         title, title_plural = _l("Item type"), _l("Item types")
         naming = "RIT-.####"
         icon = "fa-tags"
@@ -78,6 +79,7 @@ class Asset(Document):
     status: Mapped[str] = mapped_column(String(16), default=AVAILABLE, index=True)
 
     class Meta:
+        choices = {"status": ASSET_STATES}
         title, title_plural = _l("Rental asset"), _l("Rental assets")
         naming = "RAS-.#####"
         icon = "fa-wheelchair"
@@ -136,6 +138,9 @@ class Loan(Document):
                               cascade="all, delete-orphan")
 
     class Meta:
+        choices = {"status": LOAN_STATES, "payment_method": PAYMENT_METHODS}
+        list_eager = ("asset.item_type",)     # the asset's title names its type
+        people = ("lent_by", "returned_by")
         title, title_plural = _l("Loan"), _l("Loans")
         naming = "LN-.YYYY.-.#####"
         icon = "fa-exchange"

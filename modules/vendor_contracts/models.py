@@ -125,6 +125,7 @@ class AssessmentTemplate(Document):
                          cascade="all, delete-orphan")
 
     class Meta:
+        choices = {"service_category": CATEGORIES, "area_combine": {"mean": _l("Mean of the areas"), "weighted": _l("Weighted by area"), "min": _l("The worst area")}}
         title, title_plural = _l("Assessment template"), _l("Assessment templates")
         naming = "TPL-.####"
         icon = "fa-list-alt"
@@ -257,6 +258,7 @@ class TemplateItem(_TemplatePart):
         fields = {"template": ONCE, "sort": edit(), "section": edit(), "code": edit(), "title": edit(),
                   "max_points": edit(), "per_occurrence": edit(), "area_rates": edit(), "effect": edit(),
                   "kinds": edit()}
+        choices = {"effect": {"deduct": _l("Deduct points"), "veto": _l("Veto (fails the month)"), "zero": _l("Zero the area")}}
         title, title_plural = _l("Scoring item"), _l("Scoring items")
         naming = "TPI-.######"
         permission = "AssessmentTemplate"
@@ -386,6 +388,7 @@ class Contract(Document):
     escalation_rules = relationship("EscalationRule", back_populates="contract", cascade="all, delete-orphan")
 
     class Meta:
+        choices = {"service_category": CATEGORIES}
         title, title_plural = _l("Service contract"), _l("Service contracts")
         naming = "HT-.YYYY.-.####"
         icon = "fa-file-text"
@@ -528,6 +531,7 @@ class PaymentRule(Document):
         fields = {"contract": ONCE, "kind": edit(), "percents": edit(), "threshold": edit(), "floor": edit(),
                   "amount_per_point": edit(), "below_floor_action": edit(), "expression": edit(), "incident": edit(),
                   "amount": edit(), "wording": edit(), "grade": edit()}
+        choices = {"kind": RULE_KINDS}
         title, title_plural = _l("Payment rule"), _l("Payment rules")
         naming = "PR-.######"
         permission = "Contract"
@@ -605,6 +609,7 @@ class EscalationRule(Document):
         fields = {"contract": ONCE, "fail_below": edit(), "consecutive": edit(), "cumulative": edit(),
                   "action": edit(), "extra_deduction": edit(), "clause": edit(), "sort": edit(), "lower": edit(),
                   "skip_unassessed": edit(), "stacks": edit()}
+        choices = {"action": {"warning": _l("Warning"), "extra_deduction": _l("Extra deduction"), "termination_right": _l("Right to terminate")}}
         title, title_plural = _l("Escalation rule"), _l("Escalation rules")
         naming = "ESR-.######"
         permission = "Contract"
@@ -795,6 +800,12 @@ class Finding(Model):
     by: Mapped[str] = mapped_column(String(64), default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
+    class Meta:   # how the month's page lists its findings (erp_core.display)
+        title_plural = _l("Findings")
+        label_columns = {"item_code": _l("Item"), "area": _l("Area"), "count": _l("Count"), "location": _l("Location"),
+                         "note": _l("Note"), "by": _l("Recorded by"), "at": _l("Recorded at")}
+        list_columns = ["item_code", "area", "count", "location", "note", "by", "at"]
+        people = ("by",)
 
 class Incident(Model):
     """An incident priced by the contract's fines (e.g. 睡岗, 脱岗), alongside the points."""
@@ -806,6 +817,10 @@ class Incident(Model):
     count: Mapped[int] = mapped_column(Integer, default=1)
     note: Mapped[str] = mapped_column(String(300), default="")
 
+    class Meta:
+        label_columns = {"incident": _l("Incident"), "count": _l("Count"), "note": _l("Note")}
+        title_plural = _l("Incidents")
+        list_columns = ["incident", "count", "note"]
 
 class Rectification(Document):
     """整改通知书: raised from a finding, re-checked on next month's assessment."""
@@ -867,6 +882,7 @@ class Escalation(Document):
     extra_deduction: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
 
     class Meta:
+        choices = {"action": {"warning": _l("Warning"), "extra_deduction": _l("Extra deduction"), "termination_right": _l("Right to terminate")}}
         title, title_plural = _l("Escalation"), _l("Escalations")
         naming = "SJ-.YYYY.-.####"
         icon = "fa-bell"

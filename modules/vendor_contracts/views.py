@@ -8,9 +8,10 @@ from flask import Response, request
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.api import safe
 from flask_appbuilder.security.decorators import has_access, protect
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
+from erp_core.actions import Action, Input
 from erp_core.errors import NotFound, UserError, ValidationError
 from erp_core.exports import to_xlsx
 from erp_core.extensions import db
@@ -42,82 +43,63 @@ def _period():
     return year, month
 
 
+def _contract(name, user):
+    contract = db.session.scalars(scoped_select(Contract, user).where(Contract.name == str(name or ""))).first()
+    if contract is None:
+        raise NotFound(_("Unknown contract: %(name)s", name=name or ""))
+    return contract
+
+
+def _active_contracts():
+    rows = db.session.scalars(select(Contract).where(Contract.workflow_state == "active").order_by(Contract.name))
+    return {c.name: f"{c.name} {c.title}" for c in rows}
+
+
+def _photo(upload):
+    """A photo from a multipart file or a JSON data URL: ``{photo, photo_type}`` for the service."""
+    if upload is None or upload == "":
+        return {"photo": None, "photo_type": None}
+    if hasattr(upload, "read"):
+        return {"photo": upload.read(), "photo_type": upload.mimetype}
+    m = DATA_URL.match(upload) if isinstance(upload, str) else None
+    if not m:
+        raise ValidationError(_("The photo must be a JPEG, PNG or WebP image of at most 5 MB."))
+    return {"photo": base64.b64decode(m.group(2)), "photo_type": m.group(1)}
+
+
 class AssessmentActionsApi(ActionApi):
     resource_name = "assessments"
     class_permission_name = "Assessment"
-    method_permission_name = {"open": "create", "finding": "write", "incident": "write", "settlement": "read",
-                              "retention": "read", "reopen": "cancel_open"}
+    method_permission_name = {"settlement": "read", "retention": "read"}
 
-    def _assessment(self, pk):
-        a = db.session.scalars(scoped_select(Assessment, request_user()).where(Assessment.id == pk)).first()
-        if a is None:
-            raise NotFound(_("Not found."))
-        return a
-
-    def _run(self, work, status=200):
-        # these actions read their own body (JSON or a multipart photo upload)
-        return self.run(lambda body, user: work(), status, body_required=False)
-
-    @expose("/open", methods=["POST"])
-    @protect()
-    @safe
-    def open(self):
-        body = request.get_json(silent=True) or {}
-
-        def work():
-            contract = db.session.scalars(select(Contract).where(Contract.name == str(body.get("contract")))).first()
-            if contract is None:
-                raise NotFound(_("Unknown contract: %(name)s", name=body.get("contract") or ""))
-            try:
-                year, month = int(body.get("year")), int(body.get("month"))
-            except (TypeError, ValueError):
-                raise ValidationError(_("Give the year and month as numbers."))
-            return assessment_json(services.create_assessment(contract, year, month, by=request_user()))
-        return self._run(work, 201)
-
-    @expose("/<int:pk>/finding", methods=["POST"])
-    @protect()
-    @safe
-    def finding(self, pk):
-        """JSON {item_code, area, count, location, note, photo: data URL} or a multipart form with a photo file."""
-        body = request.get_json(silent=True) if request.is_json else request.form.to_dict()
-
-        def work():
-            if not isinstance(body, dict):
-                raise ValidationError(_("Request body must be a JSON object."))
-            photo, photo_type = None, None
-            if request.files.get("photo"):
-                upload = request.files["photo"]
-                photo, photo_type = upload.read(), upload.mimetype
-            elif body.get("photo"):
-                m = DATA_URL.match(body["photo"])
-                if not m:
-                    raise ValidationError(_("The photo must be a JPEG, PNG or WebP image of at most 5 MB."))
-                photo, photo_type = base64.b64decode(m.group(2)), m.group(1)
-            a = services.add_finding(self._assessment(pk), item_code=str(body.get("item_code", "")),
-                                     area=str(body.get("area", "")), count=body.get("count", 1),
-                                     location=str(body.get("location", "")), note=str(body.get("note", "")),
-                                     kind=str(body.get("kind", "")), photo=photo, photo_type=photo_type,
-                                     by=request_user())
-            return assessment_json(a)
-        return self._run(work)
-
-    @expose("/<int:pk>/incident", methods=["POST"])
-    @protect()
-    @safe
-    def incident(self, pk):
-        body = request.get_json(silent=True) or {}
-        return self._run(lambda: assessment_json(services.add_incident(
-            self._assessment(pk), incident=str(body.get("incident", "")), count=body.get("count", 1),
-            note=str(body.get("note", "")), by=request_user())))
-
-    @expose("/<int:pk>/reopen", methods=["POST"])
-    @protect()
-    @safe
-    def reopen(self, pk):
-        """A cancelled month opened again under the contract's current rules (the manager who
-        may cancel an open month may reopen it; audited as an amendment)."""
-        return self._run(lambda: assessment_json(services.reopen(self._assessment(pk), by=request_user())), 201)
+    open = Action(_l("Open a month"), lambda _d, i, u: assessment_json(services.create_assessment(
+                      _contract(i["contract"], u), i["year"], i["month"], by=u)),
+                  permission="create", status=201, list_of=Assessment,
+                  inputs=dict(contract=Input("choice", _l("Contract"), required=True, choices=_active_contracts),
+                              year=Input("int", _l("Year"), required=True, min=2000, max=2100),
+                              month=Input("int", _l("Month"), required=True, min=1, max=12)))
+    finding = Action(_l("Record a finding"), lambda a, i, u: assessment_json(services.add_finding(
+                         a, item_code=i["item_code"], area=i["area"] or "", count=i["count"],
+                         location=i["location"] or "", note=i["note"] or "", kind=i["kind"] or "",
+                         **_photo(i["photo"]), by=u)),
+                     permission="write", doc=Assessment, states=("draft",), route="/<int:pk>/finding",
+                     inputs=dict(item_code=Input("text", _l("Scoring item"), required=True, max_length=20),
+                                 area=Input("text", _l("Area"), max_length=60),
+                                 kind=Input("text", _l("Kind of finding"), max_length=60),
+                                 count=Input("int", _l("Count"), min=1, max=1000, default=1),
+                                 location=Input("text", _l("Where"), max_length=200),
+                                 note=Input("text", _l("Note"), max_length=1000),
+                                 photo=Input("file", _l("Photo"))))
+    incident = Action(_l("Record an incident"), lambda a, i, u: assessment_json(services.add_incident(
+                          a, incident=i["incident"], count=i["count"], note=i["note"] or "", by=u)),
+                      permission="write", doc=Assessment, states=("draft",), route="/<int:pk>/incident",
+                      inputs=dict(incident=Input("text", _l("Incident type"), required=True, max_length=80),
+                                  count=Input("int", _l("Count"), min=1, max=1000, default=1),
+                                  note=Input("text", _l("Note"), max_length=1000)))
+    # a manager reopens a cancelled month under the corrected rules (audited as an amendment)
+    reopen = Action(_l("Reopen the month"), lambda a, i, u: assessment_json(services.reopen(a, by=u)),
+                    permission="cancel_open", doc=Assessment, states=("cancelled",), route="/<int:pk>/reopen",
+                    status=201, confirm=_l("Open this month again under the contract's current rules?"))
 
     @expose("/retention", methods=["GET"])
     @protect()
@@ -136,7 +118,7 @@ class AssessmentActionsApi(ActionApi):
             return {"contract": contract.name, "year": year, "rule": out["rule"], "average": str(out["average"]),
                     "held": str(out["held"]), "forfeited": str(out["forfeited"]), "released": str(out["released"]),
                     "steps": [[str(t), str(d), str(v)] for t, d, v in out["steps"]]}
-        return self._run(work)
+        return self.run(lambda body, user: work(), body_required=False)
 
     @expose("/settlement", methods=["GET"])
     @protect()
@@ -163,29 +145,34 @@ class ContractRulesApi(ActionApi):
     """A draft contract's rules in one request: from a preset, or copied from another contract."""
     resource_name = "contract_rules"
     class_permission_name = "Contract"
-    method_permission_name = {"preset": "write", "copy": "write"}
+    method_permission_name = {}
 
-    def _contract(self, name):
-        contract = db.session.scalars(scoped_select(Contract, request_user()).where(Contract.name == str(name))).first()
-        if contract is None:
-            raise NotFound(_("Unknown contract: %(name)s", name=name or ""))
-        return contract
+    preset = Action(_l("Rules from a preset"), lambda c, i, u: _rules_json(_apply_preset(c, i["preset"])),
+                    permission="write", doc=Contract, states=("draft",), route="/<contract>/preset",
+                    find=lambda i, u: _contract(i["contract"], u),
+                    inputs=dict(contract=Input("text", _l("Contract"), max_length=64, locator=True),
+                                preset=Input("choice", _l("Preset"), required=True, choices=lambda: _presets())))
+    copy = Action(_l("Copy the rules of another contract"), lambda c, i, u: _rules_json(_copy_rules(
+                      c, _contract(i["from"], u))),
+                  permission="write", doc=Contract, states=("draft",), route="/<contract>/copy",
+                  find=lambda i, u: _contract(i["contract"], u),
+                  inputs={"contract": Input("text", _l("Contract"), max_length=64, locator=True),
+                          "from": Input("text", _l("Copy from contract"), required=True, max_length=64)})
 
-    @expose("/<name>/preset", methods=["POST"])
-    @protect()
-    @safe
-    def preset(self, name):
-        """{"preset": "cleaning" | "catering" | "security" | "transport"}"""
-        from .presets import apply_preset
-        return self.run(lambda body, user: _rules_json(apply_preset(self._contract(name), str(body.get("preset", "")))))
 
-    @expose("/<name>/copy", methods=["POST"])
-    @protect()
-    @safe
-    def copy(self, name):
-        """{"from": "HT-2026-0001"}"""
-        from .presets import copy_rules
-        return self.run(lambda body, user: _rules_json(copy_rules(self._contract(name), self._contract(body.get("from")))))
+def _apply_preset(contract, kind):
+    from .presets import apply_preset
+    return apply_preset(contract, kind)
+
+
+def _copy_rules(target, source):
+    from .presets import copy_rules
+    return copy_rules(target, source)
+
+
+def _presets():
+    from .presets import PRESETS
+    return {k: v["title"] for k, v in PRESETS.items()}
 
 
 def _rules_json(contract):

@@ -1,0 +1,87 @@
+"""The print toolkit: 人民币大写, QR codes zbar can read, dates, names, labels, marks."""
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+from urllib.parse import unquote
+
+from erp_core import printing
+from erp_core.printing import checks, toolkit
+from erp_core.printing.toolkit import rmb_upper
+
+RMB = [
+    ("0", "零元整"), ("0.00", "零元整"), ("0.004", "零元整"), ("0.005", "壹分"),
+    ("0.07", "柒分"), ("0.50", "伍角整"), ("0.56", "伍角陆分"),
+    ("1", "壹元整"), ("1.23", "壹元贰角叁分"), ("10", "壹拾元整"), ("10.50", "壹拾元伍角整"),
+    ("15", "壹拾伍元整"), ("100", "壹佰元整"), ("101", "壹佰零壹元整"), ("110", "壹佰壹拾元整"),
+    ("1000.07", "壹仟元零柒分"), ("1005.07", "壹仟零伍元零柒分"), ("1010", "壹仟零壹拾元整"),
+    ("1234.50", "壹仟贰佰叁拾肆元伍角整"), ("3.50", "叁元伍角整"),
+    ("10000", "壹万元整"), ("10005", "壹万零伍元整"), ("10010", "壹万零壹拾元整"),
+    ("100000", "壹拾万元整"), ("105000", "壹拾万伍仟元整"), ("1000005", "壹佰万零伍元整"),
+    ("1200000", "壹佰贰拾万元整"), ("98000.00", "玖万捌仟元整"), ("580000", "伍拾捌万元整"),
+    ("100000000", "壹亿元整"), ("100010000", "壹亿零壹万元整"), ("1000000001", "壹拾亿零壹元整"),
+    ("123456789.12", "壹亿贰仟叁佰肆拾伍万陆仟柒佰捌拾玖元壹角贰分"),
+    ("1002003004.05", "壹拾亿零贰佰万叁仟零肆元零伍分"),
+    ("-3", "负叁元整"), ("-1234.56", "负壹仟贰佰叁拾肆元伍角陆分"), ("-0.001", "零元整"),
+    (Decimal("2.675"), "贰元陆角捌分"),     # half-up, not banker's rounding
+    (7, "柒元整"),
+]
+
+
+@pytest.mark.parametrize("amount,words", RMB)
+def test_rmb_upper(amount, words):
+    assert rmb_upper(amount) == words
+
+
+def test_rmb_upper_refuses_floats_and_too_large():
+    with pytest.raises(TypeError):
+        rmb_upper(1.1)
+    with pytest.raises(ValueError):
+        rmb_upper(10 ** 17)
+    assert rmb_upper(None) == "" and rmb_upper("") == ""
+
+
+def test_qr_is_full_qr_with_quiet_zone_and_decodes_with_zbar(app):
+    import segno
+    for text in ["S0001", "CS-2026-00001", "https://hq.example/print/x", "a" * 64]:
+        qr = segno.make(text, error="m", micro=False)
+        assert not qr.is_micro
+        uri = printing.qr_data_uri(text)
+        # the SVG is 2 × 4 modules (quiet zone) wider than the symbol
+        assert f"width='{(qr.symbol_size(scale=1, border=0)[0] + 8) * 4}'" in unquote(uri)
+    html = f"""<!DOCTYPE html><html><body>
+      <img style="width: 20mm" src="{printing.qr_data_uri('S0001')}">
+      <img style="width: 20mm" src="{printing.qr_data_uri('CS-2026-00001')}"></body></html>"""
+    pdf = printing.html_to_pdf(html)
+    assert sorted(checks.decode_qr(pdf)) == ["CS-2026-00001", "S0001"]
+
+
+def test_dates_the_chinese_way(app):
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        from flask_babel import force_locale
+        with force_locale("zh_CN"):
+            assert toolkit.when(date(2026, 11, 24)) == "2026年11月24日"
+            assert toolkit.when(datetime(2026, 11, 24, 9, 5)) == "2026年11月24日 09:05"
+            assert toolkit.period("2026-06") == "2026年6月"
+        with force_locale("en"):
+            assert toolkit.when(date(2026, 11, 24)) == "2026-11-24"
+            assert toolkit.period("2026-06") == "2026-06"
+
+
+def test_people_print_by_name_not_login(app, session):
+    sm = app.appbuilder.sm
+    if not sm.find_user(username="zhang_wei"):
+        sm.add_user("zhang_wei", "张", "伟", "zw@test.local", sm.find_role("Admin"), password="x-Password-1")
+    with app.test_request_context():
+        assert toolkit.full_name("zhang_wei") == "张伟"
+        assert toolkit.full_name(sm.find_user(username="zhang_wei")) == "张伟"
+        assert toolkit.full_name("nobody_here") == "nobody_here"
+
+
+def test_money_and_labels_and_scores():
+    assert toolkit.money(Decimal("98000")) == "¥98,000.00"
+    assert toolkit.money(None) == ""
+    assert toolkit.label("open", {"open": "公开招标"}) == "公开招标"
+    assert toolkit.label("x", [("y", "Y")]) == "x"
+    assert toolkit.score(Decimal("87.33333333333333333")) == "87.33"
+    assert toolkit.score(Decimal("2.675")) == "2.68"

@@ -190,3 +190,20 @@ def record_print(session, fmt, name, user=None):
     session.add(PrintRecord(format=fmt.name, docname=str(name), printed_at=now(),
                             printed_by=getattr(user, "username", None) or str(user or "")))
     return before or 0
+
+
+def documents(fmt, session, date=None, period=None):
+    """What ``fmt`` can print now: its model's documents (filtered by creation day or month),
+    or the keys a keyed format offers (``fmt.keys``)."""
+    if fmt.model is None:
+        return list(fmt.keys(date=date, period=period)) if fmt.keys else []
+    from sqlalchemy import select
+    from ..types import LOCAL_TZ
+    docs = session.scalars(select(fmt.model).order_by(fmt.model.id)).all()
+    prefix = date or period
+    if prefix:
+        def created(d):
+            at = getattr(d, "created_at", None)
+            return at.astimezone(LOCAL_TZ).date().isoformat() if at else ""
+        docs = [d for d in docs if created(d).startswith(prefix)]
+    return docs

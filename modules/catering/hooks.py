@@ -63,17 +63,34 @@ def _all_wards(key):
             "wards": [(w, list(os)) for w, os in groupby(orders, key=lambda o: o.ward)]}
 
 
+def _keys(with_ward):
+    def keys(date=None, period=None):
+        """Day~slot(~ward) with orders (run.py print --date/--period/--all)."""
+        from erp_core.extensions import db
+        from sqlalchemy import select
+        from .models import MealSlot, Order, Ward
+        q = (select(Order.day, MealSlot.code, Ward.code).join(MealSlot, MealSlot.id == Order.slot_id)
+             .outerjoin(Ward, Ward.id == Order.ward_id).where(Order.workflow_state != "cancelled"))
+        out = set()
+        for day, slot, ward in db.session.execute(q):
+            if with_ward and ward is None:
+                continue
+            out.add("~".join([day.isoformat(), slot] + ([ward] if with_ward else [])))
+        return sorted(k for k in out if k.startswith(date or period or ""))
+    return keys
+
+
 @hookimpl
 def houqin_print_formats():
     from .models import Order
     return [
         PrintFormat("catering.order", _l("Meal order slip"), "catering/print/order.html", Order),
         PrintFormat("catering.production", _l("Kitchen production sheet"), "catering/print/production.html", None,
-                    _production, permission="Production"),
+                    _production, permission="Production", key="date", keys=_keys(False)),
         PrintFormat("catering.delivery_list", _l("Ward delivery list"), "catering/print/delivery.html", None,
-                    _delivery, permission="Order"),
+                    _delivery, permission="Order", key="date", keys=_keys(True)),
         PrintFormat("catering.delivery_lists", _l("Delivery lists of all wards"), "catering/print/delivery.html",
-                    None, _all_wards, permission="Production"),
+                    None, _all_wards, permission="Production", key="date", keys=_keys(False)),
     ]
 
 

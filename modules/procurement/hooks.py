@@ -99,6 +99,19 @@ def _blank_sheet(doc):
             "member": None}
 
 
+def _sheet_keys(date=None, period=None):
+    """``<tender>~<expert>`` of every submitted scoring sheet (run.py print --all)."""
+    from erp_core.extensions import db
+    from erp_core.types import LOCAL_TZ
+    from sqlalchemy import select
+    from .models import Member
+    out = []
+    for m in db.session.scalars(select(Member).where(Member.submitted_at.is_not(None))):
+        if m.submitted_at.astimezone(LOCAL_TZ).date().isoformat().startswith(date or period or ""):
+            out.append(f"{m.tender.name}~{m.user.username}")
+    return sorted(out)
+
+
 @hookimpl
 def houqin_print_formats():
     from .models import Bid, Tender
@@ -109,7 +122,8 @@ def houqin_print_formats():
         PrintFormat("procurement.scoring_sheet", _l("Expert scoring sheet (blank)"),
                     "procurement/print/scoring_sheet.html", Tender, _blank_sheet),
         PrintFormat("procurement.scoring_filled", _l("Expert scoring sheet (filled)"),
-                    "procurement/print/scoring_sheet.html", None, _filled_sheet, permission="Evaluation"),
+                    "procurement/print/scoring_sheet.html", None, _filled_sheet, permission="Evaluation",
+                    keys=_sheet_keys),
         PrintFormat("procurement.evaluation", _l("Evaluation summary"), "procurement/print/evaluation.html",
                     Tender, _evaluated, landscape=True),
         PrintFormat("procurement.award", _l("Award notice"), "procurement/print/award.html", Tender, _awarded),

@@ -53,6 +53,16 @@ def _cash_context(key):
     return {"day": day.isoformat(), "rows": rows, "totals": totals}
 
 
+def _cash_keys(date=None, period=None):
+    """Days with deposit movements (run.py print rentals.cash_summary --date/--period/--all)."""
+    from erp_core.extensions import db
+    from erp_core.types import LOCAL_TZ
+    from sqlalchemy import select
+    from .models import DepositMovement
+    days = sorted({at.astimezone(LOCAL_TZ).date().isoformat() for at in db.session.scalars(select(DepositMovement.at))})
+    return [d for d in days if d.startswith(date or period or "")]
+
+
 @hookimpl
 def houqin_print_formats():
     from .models import Loan
@@ -60,7 +70,7 @@ def houqin_print_formats():
         PrintFormat("rentals.receipt", _l("Rental receipt"), "rentals/print/receipt.html", Loan, _receipt_context),
         PrintFormat("rentals.return_receipt", _l("Return receipt"), "rentals/print/return_receipt.html", Loan),
         PrintFormat("rentals.cash_summary", _l("Daily cash summary"), "rentals/print/cash_summary.html",
-                    None, _cash_context, permission="Loan"),
+                    None, _cash_context, permission="Loan", key="date", keys=_cash_keys),
     ]
 
 

@@ -69,6 +69,23 @@ def _settlement_context(key):
     return {"rows": settlement(year, month), "period": f"{year}-{month:02d}"}
 
 
+def _template_keys(date=None, period=None):
+    from erp_core.extensions import db
+    from sqlalchemy import select
+    from .models import AssessmentTemplate
+    return sorted(db.session.scalars(select(AssessmentTemplate.name)))
+
+
+def _settlement_keys(date=None, period=None):
+    """Months with an approved assessment (run.py print --period/--all)."""
+    from erp_core.extensions import db
+    from sqlalchemy import select
+    from .models import Assessment
+    months = {f"{y}-{m:02d}" for y, m in db.session.execute(
+        select(Assessment.year, Assessment.month).where(Assessment.workflow_state == "approved"))}
+    return sorted(p for p in months if p.startswith(period or (date or "")[:7]))
+
+
 @hookimpl
 def houqin_print_formats():
     from .models import Assessment, Rectification
@@ -76,11 +93,13 @@ def houqin_print_formats():
         PrintFormat("vendor_contracts.assessment", _l("Assessment form"), "vendor_contracts/print/assessment.html",
                     Assessment, _assessment_context),
         PrintFormat("vendor_contracts.blank_form", _l("Blank assessment form"), "vendor_contracts/print/blank_form.html",
-                    None, _blank_context, permission="AssessmentTemplate"),
+                    None, _blank_context, permission="AssessmentTemplate",
+                    keys=_template_keys),
         PrintFormat("vendor_contracts.rectification", _l("Rectification notice"),
                     "vendor_contracts/print/rectification.html", Rectification),
         PrintFormat("vendor_contracts.settlement", _l("Settlement statement"), "vendor_contracts/print/settlement.html",
-                    None, _settlement_context, permission="Assessment", landscape=True),
+                    None, _settlement_context, permission="Assessment", landscape=True,
+                    key="period", keys=_settlement_keys),
     ]
 
 

@@ -39,7 +39,10 @@ def _production(key):
     from . import services
     day, slot, _w = services.parse_key(key)
     rows, count = services.production(day, slot)
-    return {"day": day, "slot": slot, "rows": rows, "count": count}
+    diets = sorted({d for _dish, per, _t in rows for d in per})
+    totals = {d: sum(per.get(d, 0) for _dish, per, _t in rows) for d in diets}
+    return {"number": str(key), "day": day, "slot": slot, "rows": rows, "count": count, "diets": diets, "diet_totals": totals,
+            "grand_total": sum(t for _d, _p, t in rows)}
 
 
 def _delivery(key):
@@ -51,7 +54,7 @@ def _delivery(key):
     orders = services.orders_of(day, slot, ward, request_user())
     if not orders and services.orders_of(day, slot, ward):
         raise NotFound(_("Not found."))          # another ward's list: as if it did not exist
-    return {"day": day, "slot": slot, "wards": [(ward, orders)]}
+    return {"day": day, "slot": slot, "wards": [(ward, orders)], "number": str(key)}
 
 
 def _all_wards(key):
@@ -59,8 +62,10 @@ def _all_wards(key):
     from . import services
     day, slot, _w = services.parse_key(key)
     orders = [o for o in services.orders_of(day, slot) if o.ward is not None]
-    return {"day": day, "slot": slot,
-            "wards": [(w, list(os)) for w, os in groupby(orders, key=lambda o: o.ward)]}
+    wards = [(w, list(os)) for w, os in groupby(orders, key=lambda o: o.ward)]
+    # one document per ward (its own 第 x 页 / 共 y 页), so each ward's sheet can be handed out alone
+    return {"day": day, "slot": slot, "wards": wards,
+            "parts": [{"wards": [pair], "number": f"{day.isoformat()}~{slot.code}~{pair[0].code}"} for pair in wards]}
 
 
 def _keys(with_ward):

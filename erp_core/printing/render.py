@@ -106,7 +106,8 @@ def render_htmls(fmt, doc=None, *, settings=None, user=None, copy=0, paper=None,
                 printed_at=toolkit.when(now()), number=_number(doc))
     out = []
     for part in parts:
-        ctx = {**context, **base, **part}
+        ctx = {**base, **context, **part}
+        ctx.update(doc=doc, fmt=fmt, settings=settings)
         out.append(render_template(fmt.template, **ctx))
     return out
 

@@ -184,9 +184,15 @@ def score(value, places=2):
     """A score or ratio shown with ``places`` decimals, half-up (never 87.333333…)."""
     if value is None or value == "":
         return ""
-    if isinstance(value, float):
-        value = Decimal(repr(value))
-    return str(Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
+        return str(value)
+    try:
+        number = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
+    except ArithmeticError:
+        return str(value)       # not a number (a label, a rule in words): as it is
+    if not number.is_finite():
+        return str(value)
+    return str(number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
 
 
 def is_draft(doc):

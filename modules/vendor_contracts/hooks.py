@@ -1,5 +1,6 @@
 import json
 from datetime import date
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
@@ -66,7 +67,10 @@ def _settlement_context(key):
         date(year, month, 1)
     except ValueError:
         raise NotFound(_l("Print the settlement of a month: /print/vendor_contracts.settlement/YYYY-MM.pdf"))
-    return {"rows": settlement(year, month), "period": f"{year}-{month:02d}"}
+    rows = settlement(year, month)
+    keys = ["fee", "grade_deduction", "fines", "extra_deduction", "payable", "retention", "paid_now"]
+    totals = {k: sum((r[k] for r in rows), Decimal("0.00")) for k in keys}
+    return {"rows": rows, "period": f"{year}-{month:02d}", "totals": totals, "number": f"JS-{year}-{month:02d}"}
 
 
 def _template_keys(date=None, period=None):

@@ -128,3 +128,28 @@ def signatures_alone(document):
             if getattr(b, "element", None) is not None and b.element is not body.element
             and not _classes(b) & marks]
     return bool(flow) and all(_classes(b) & {"signatures"} for b in flow)
+
+
+def overflowing(document, tolerance=1.0):
+    """Text boxes that run past the right edge of their page (a column off the paper)."""
+    out = []
+    for i, page in enumerate(document.pages, 1):
+        width = page.width
+        for box in page._page_box.descendants():
+            text = getattr(box, "text", None)
+            if text and text.strip() and box.position_x + box.width > width + tolerance:
+                out.append(f"page {i}: {text.strip()[:30]!r} ends at {box.position_x + box.width:.0f} > {width:.0f}")
+    return out
+
+
+def qr_texts(html):
+    """The texts the document's QR codes should carry (the qr macro writes them as alt)."""
+    import html as html_mod
+    return [html_mod.unescape(m) for m in re.findall(r'<span class="qr"><img src="[^"]*" style="[^"]*" alt="([^"]*)"', html)]
+
+
+def running_number(html):
+    """The document number of the running header (repeated on every page)."""
+    import html as html_mod
+    m = re.search(r'<span class="run-no">(.*?)</span>', html, re.S)
+    return html_mod.unescape(re.sub(r"<[^>]+>", "", m.group(1))).strip() if m else ""

@@ -16,7 +16,7 @@ REBUILT_ELSEWHERE = {"vendor_contracts.assessment"}
 
 
 def _ui_words(app):
-    """English UI strings that have a Chinese translation (must not show on a Chinese print)."""
+    """English UI strings of every catalogue (translated or not: none may show on a Chinese print)."""
     from babel.messages.pofile import read_po
     from erp_core.i18n import sources
     words = set()
@@ -26,7 +26,7 @@ def _ui_words(app):
             continue
         with open(po, "rb") as fh:
             for m in read_po(fh):
-                if isinstance(m.id, str) and m.string and m.string != m.id and "%" not in m.id \
+                if isinstance(m.id, str) and m.string != m.id and "%" not in m.id \
                         and re.fullmatch(r"[A-Z][A-Za-z ()'/-]{4,}", m.id) and " " in m.id:
                     words.add(m.id)
     return words

@@ -85,3 +85,67 @@ def test_money_and_labels_and_scores():
     assert toolkit.label("x", [("y", "Y")]) == "x"
     assert toolkit.score(Decimal("87.33333333333333333")) == "87.33"
     assert toolkit.score(Decimal("2.675")) == "2.68"
+
+
+LONG = """{% extends "print/base.html" %}{% from "print/macros.html" import signature_block %}
+{% block title %}测试单{% endblock %}{% block extra_css %}{{ css }}{% endblock %}
+{% block content %}<table><thead><tr><th>序号</th><th>借用人</th><th class="num">金额</th></tr></thead>
+{% for i in range(rows) %}<tr><td>{{ i }}</td><td>{{ who }}</td><td class="num">¥123,456.00</td></tr>{% endfor %}
+<tr class="total"><th colspan="2">合计</th><th class="num">¥999,999.00</th></tr></table>{% endblock %}
+{% block signatures %}{{ signature_block(["经办人", "复核人", "负责人"]) }}{% endblock %}"""
+
+
+def _render(app, src, **ctx):
+    base = dict(doc=None, fmt=None, settings=None, number="CS-2026-00042", printed_at="2026年12月1日 09:00",
+                printed_by="王秀英", draft=False, reprint=False, who="王秀英", paper="a4", css="")
+    base.update(ctx)
+    with app.test_request_context():
+        from flask_babel import force_locale
+        with force_locale("zh_CN"):
+            return app.jinja_env.from_string(src).render(**base)
+
+
+def test_every_page_repeats_the_number_the_header_row_and_the_footer(app):
+    pdf = printing.html_to_pdf(_render(app, LONG, rows=90))
+    pages = [checks.squeeze(t) for t in checks.page_texts(pdf)]
+    assert len(pages) >= 3
+    for text in pages:
+        assert "CS-2026-00042" in text               # running header
+        assert "序号" in text and "借用人" in text      # thead repeated
+        assert "打印人：王秀英" in text.replace(":", "：") and "打印时间" in text
+    assert "第1页/共" in pages[0] and f"第{len(pages)}页/共{len(pages)}页" in pages[-1]
+
+
+def test_signatures_stay_with_the_totals(app):
+    rows = range(24, 40)
+    # without keeping them together, some of these lengths leave the signatures alone on page 2
+    loose = [n for n in rows if checks.signatures_alone(printing.layout(
+        _render(app, LONG, rows=n, css=".signatures { break-before: auto !important }")))]
+    assert loose
+    for n in loose + [rows[-1]]:
+        document = printing.layout(_render(app, LONG, rows=n))
+        assert len(document.pages) == 2
+        assert not checks.signatures_alone(document), n
+
+
+def test_draft_watermark_and_reprint_mark(app):
+    plain = checks.squeeze("".join(checks.page_texts(printing.html_to_pdf(_render(app, LONG, rows=2)))))
+    draft = checks.squeeze("".join(checks.page_texts(printing.html_to_pdf(_render(app, LONG, rows=2, draft=True)))))
+    again = checks.squeeze("".join(checks.page_texts(printing.html_to_pdf(_render(app, LONG, rows=2, reprint=True)))))
+    assert "草" not in plain and "稿" not in plain and "补打" not in plain
+    assert "草" in draft and "稿" in draft      # rotated: extracted one glyph per line
+    assert "补打" in again
+
+
+def test_rare_characters_print_from_an_embedded_font(app):
+    """𠮷 (U+20BB7, CJK Ext-B) is not in WenQuanYi: the fallback font (HanaMinB, fonts-hanazono)
+    must draw it; pdftotext alone cannot tell a glyph from an empty box."""
+    pdf = printing.html_to_pdf(_render(app, LONG, rows=1, who="𠮷野家"))
+    fonts = checks.embedded_fonts(pdf)
+    drawn = []
+    for name in checks.fonts_with_glyph(pdf, "𠮷"):
+        font = fonts.get(name)
+        cmap = font.getBestCmap() if hasattr(font, "getBestCmap") else {}
+        if cmap.get(0x20BB7) not in (None, ".notdef"):
+            drawn.append(name)
+    assert drawn, f"no embedded font draws 𠮷: {sorted(fonts)}"

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # WeasyPrint's libraries, HarfBuzz subsetting (a Chinese PDF costs ~2 s without it), a CJK
 # font, pdftotext/pdffonts for the PDF tests, Chromium for the browser tests.
 PACKAGES=(python3 python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
-          fonts-wqy-microhei poppler-utils chromium)
+          fonts-wqy-microhei fonts-hanazono poppler-utils zbar-tools chromium)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -42,3 +42,28 @@ def test_return_receipt_and_cash_summary(client, login_as, session, wheelchair):
     assert client.get("/print/rentals.cash_summary/yesterday.pdf").status_code == 404
     login_as("Sample Own")                      # a role with no rental permissions
     assert client.get(f"/print/rentals.cash_summary/{day}.pdf").status_code == 403
+
+
+def test_receipt_in_words_reprint_and_80mm(client, login_as, session, wheelchair, app):
+    from erp_core.models import Settings
+    loan = lend(session, signature_png=PNG, by="t_front_desk")
+    login_as("Front Desk")
+    first, _f = text_and_fonts(client.get(f"/print/rentals.receipt/{loan.name}.pdf").data)
+    assert "人民币叁佰元整" in first and "收款单位（盖章）" in first and "补打" not in first
+    assert "t_front_desk" not in first and "打印人" in first          # names, not logins
+    second, _f = text_and_fonts(client.get(f"/print/rentals.receipt/{loan.name}.pdf").data)
+    assert "补打" in second                                          # printed before: a reprint
+    # the counter's printer takes 80 mm paper (hospital settings, per format); A4 on request
+    session.merge(Settings(id=1, hospital_name="测试医院", papers={"rentals.receipt": "receipt80"}))
+    session.commit()
+    width = float(PdfReader(BytesIO(client.get(f"/print/rentals.receipt/{loan.name}.pdf").data)).pages[0].mediabox.width)
+    assert round(width / 72 * 25.4) == 80
+    a4 = PdfReader(BytesIO(client.get(f"/print/rentals.receipt/{loan.name}.pdf?paper=a4").data)).pages[0]
+    assert round(float(a4.mediabox.width) / 72 * 25.4) == 210
+
+
+def test_no_return_receipt_while_the_loan_is_out(client, login_as, session, wheelchair):
+    loan = lend(session, by="t_front_desk")
+    login_as("Front Desk")
+    resp = client.get(f"/print/rentals.return_receipt/{loan.name}.pdf")
+    assert resp.status_code == 409

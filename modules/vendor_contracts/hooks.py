@@ -44,7 +44,8 @@ def houqin_register_views(appbuilder):
 
 def _assessment_context(a):
     from .services import open_rectifications
-    return {"t": a.template_rules(), "rectifications": open_rectifications(a.contract, before=a)}
+    from .engine import band_text
+    return {"t": a.template_rules(), "rectifications": open_rectifications(a.contract, before=a), "band_text": band_text}
 
 
 def _blank_context(key):
@@ -56,7 +57,8 @@ def _blank_context(key):
     template = db.session.scalars(select(AssessmentTemplate).where(AssessmentTemplate.name == key)).first()
     if template is None:
         raise NotFound(_l("Unknown assessment template: %(name)s", name=key))
-    return {"t": template.snapshot()}
+    from .engine import band_text     # also a view global, but prints start without the views
+    return {"t": template.snapshot(), "band_text": band_text}
 
 
 def _settlement_context(key):

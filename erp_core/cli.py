@@ -121,7 +121,7 @@ def modules(ctx):
 @click.option("--period", default=None, help="YYYY-MM: the month's documents, or the month of a format keyed by period.")
 @click.option("--lang", default="zh_CN", show_default=True, type=click.Choice(["zh_CN", "en"]))
 @click.option("--paper", default=None, help="a4, receipt80 or label (default: the hospital settings).")
-@click.option("--user", "username", default="admin", show_default=True, help="Who prints (打印人).")
+@click.option("--user", "username", default=None, help="Who prints (打印人); default: admin, if there is one.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
 @click.option("-j", "--processes", default=None, type=int)
 @click.pass_context
@@ -150,8 +150,8 @@ def print_cmd(ctx, format_name, names, print_all, day, period, lang, paper, user
             raise click.ClickException(f"unknown print format {format_name} (known: {known})")
         from sqlalchemy import select
         from flask_appbuilder.security.sqla.models import User
-        user = db.session.scalar(select(User).where(User.username == username))
-        if user is None:
+        user = db.session.scalar(select(User).where(User.username == (username or "admin")))
+        if user is None and username:
             raise click.ClickException(f"unknown user {username}")
         if names:
             if fmt.model is None:

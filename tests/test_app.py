@@ -1,5 +1,6 @@
 """The shell: dashboard widgets, settings, CSRF, no external resources, 4xx pages, CLI check."""
 import re
+import subprocess
 
 from click.testing import CliRunner
 
@@ -91,3 +92,39 @@ def test_demo_data_loads_once_and_prints_a_password(app, session):
     for role in declared_roles(app):
         assert app.appbuilder.sm.find_user(username=role_username(role))
     assert load_demo(app) != password          # a second run resets the admin password only
+
+
+def test_print_command_prints_keyed_formats_and_says_how(app, session, tmp_path):
+    from pypdf import PdfReader
+    out = tmp_path / "keyed.pdf"
+    ok = CliRunner().invoke(cli, ["print", "sample.blank", "--all", "-o", str(out)], obj=app)
+    assert ok.exit_code == 0, ok.output
+    assert len(PdfReader(str(out)).pages) == 1
+    assert CliRunner().invoke(cli, ["print", "sample.blank", "blank", "-o", str(out)], obj=app).exit_code == 0
+    day = CliRunner().invoke(cli, ["print", "rentals.cash_summary", "-o", str(out)], obj=app)
+    assert day.exit_code != 0 and "--date YYYY-MM-DD" in day.output
+    month = CliRunner().invoke(cli, ["print", "vendor_contracts.settlement", "-o", str(out)], obj=app)
+    assert month.exit_code != 0 and "--period YYYY-MM" in month.output
+    bad = CliRunner().invoke(cli, ["print", "rentals.cash_summary", "--date", "2026-13-01", "-o", str(out)], obj=app)
+    assert bad.exit_code != 0 and "YYYY-MM-DD" in bad.output
+    docs = CliRunner().invoke(cli, ["print", "sample.request", "-o", str(out)], obj=app)
+    assert docs.exit_code != 0 and "document numbers" in docs.output
+
+
+def test_print_app_starts_without_appbuilder(app, session):
+    from decimal import Decimal
+    from erp_core import printing
+    from erp_core.app import create_print_app
+    from tests.sample_module.models import SampleRequest
+    session.add(SampleRequest(title="轻量打印", amount=Decimal("2")))
+    session.commit()
+    light = create_print_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                              "HOUQIN_EXTRA_MODULES": app.config["HOUQIN_EXTRA_MODULES"]})
+    assert "appbuilder" not in light.extensions and len(light.view_functions) < 20
+    assert {f.name for f in light.extensions["houqin_print"]} == {f.name for f in app.extensions["houqin_print"]}
+    with light.app_context(), light.test_request_context():
+        from erp_core.extensions import db
+        fmt = light.extensions["houqin_print"].get("sample.request")
+        doc = db.session.query(SampleRequest).filter_by(title="轻量打印").one()
+        pdf = printing.render_pdf(fmt, doc)
+    assert "轻量打印" in subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True).stdout.decode()

@@ -74,13 +74,24 @@ class SettingsView(BaseView):
                         setattr(settings, field, getattr(form, field).data or "")
                     if data:
                         settings.logo, settings.logo_mimetype = data, logo.mimetype
+                    settings.papers = {f.name: request.form[f"paper__{f.name}"] for f in _paper_formats()
+                                       if request.form.get(f"paper__{f.name}") in f.papers}
                     session.add(settings)
                     session.commit()
                     flash(_("Settings saved."), "success")
                     return redirect(url_for("SettingsView.edit"))
             else:
                 status = 422
-        return self.render_template("houqin/settings.html", form=form, settings=settings), status
+        return self.render_template("houqin/settings.html", form=form, settings=settings,
+                                    paper_formats=_paper_formats(), paper_labels=PAPER_LABELS), status
+
+
+PAPER_LABELS = {"a4": _l("A4"), "receipt80": _l("80 mm receipt roll"), "label": _l("Label (90 × 60 mm)")}
+
+
+def _paper_formats():
+    """Print formats that come in more than one paper layout (receipts, slips, tags)."""
+    return [f for f in current_app.extensions["houqin_print"] if len(f.papers) > 1]
 
 
 class AuditLogView(ModelView):

@@ -39,6 +39,12 @@ def test_settings_page_saves_and_validates(client, login_as, session):
                                            "address": "", "phone": ""})
     assert resp.status_code == 302
     assert session.get(Settings, 1).hospital_name == "测试医院"
+    # each counter's paper: an 80 mm roll for sales receipts, labels for storage tags; nonsense ignored
+    assert 'name="paper__convenience.receipt"' in client.get("/settings/").get_data(as_text=True)
+    client.post("/settings/", data={"hospital_name": "测试医院", "paper__convenience.receipt": "receipt80",
+                                    "paper__convenience.storage_tag": "label", "paper__rentals.receipt": "label"})
+    session.expire_all()
+    assert session.get(Settings, 1).papers == {"convenience.receipt": "receipt80", "convenience.storage_tag": "label"}
 
 
 def test_csrf_is_required_for_cookie_writes_but_not_for_jwt(app):

@@ -67,3 +67,25 @@ def test_no_return_receipt_while_the_loan_is_out(client, login_as, session, whee
     login_as("Front Desk")
     resp = client.get(f"/print/rentals.return_receipt/{loan.name}.pdf")
     assert resp.status_code == 409
+
+
+def test_cash_summary_with_big_sums_fits_the_page_with_its_signatures(app):
+    """English headers are long and Chinese sums reach six digits: every column stays on the
+    paper and the signatures stay with the totals."""
+    from decimal import Decimal
+    from flask import render_template
+    from flask_babel import force_locale
+    from erp_core import printing
+    from erp_core.printing import checks
+    keys = ["deposits_taken", "deposits_refunded", "deposits_applied", "deposit_change", "balances_paid",
+            "fee_income", "cash"]
+    rows = [dict(clerk=f"clerk_{i}", **{k: Decimal("987654.32") for k in keys}) for i in range(8)]
+    totals = {k: Decimal("7901234.56") for k in keys}
+    fmt = app.extensions["houqin_print"].get("rentals.cash_summary")
+    for locale in ("zh_CN", "en"):
+        with app.test_request_context(), force_locale(locale):
+            html = render_template(fmt.template, doc="2026-11-24", fmt=fmt, settings=None, day="2026-11-24", rows=rows,
+                                   totals=totals, number="2026-11-24", paper="a4", printed_at="", printed_by="")
+        document = printing.layout(html)
+        assert checks.overflowing(document) == [], locale
+        assert len(document.pages) == 1 and not checks.signatures_alone(document), locale

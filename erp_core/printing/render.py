@@ -22,6 +22,7 @@ from .toolkit import qr_data_uri  # noqa: F401  (re-exported)
 log = logging.getLogger(__name__)
 STATIC_ROOT = Path(__file__).resolve().parent.parent / "static"
 _ROOTS = [STATIC_ROOT]
+ROLL_MIN_MM, ROLL_MAX_MM, ROLL_FOOT_MM = 100, 600, 12     # an 80 mm roll: page length from the content
 
 
 def allow_static_root(path):
@@ -58,13 +59,24 @@ class _Renderer:
                        font_config=self.fonts)
 
     def document(self, html):
-        """The laid-out WeasyPrint document (pages and boxes), for checks on the layout."""
+        """The laid-out WeasyPrint document (pages and boxes), for checks on the layout.
+        A receipt roll (80 mm) gets a page as long as its content, cut after the last line."""
         doc = HTML(string=html, base_url=STATIC_ROOT.as_uri() + "/", url_fetcher=self.fetcher)
-        return doc.render(stylesheets=[self.css], font_config=self.fonts)
+        if 'paper-receipt80' not in html:
+            return doc.render(stylesheets=[self.css], font_config=self.fonts)
+        tall = doc.render(stylesheets=[self.css, self._roll(ROLL_MAX_MM)], font_config=self.fonts)
+        root = tall.pages[0]._page_box.children[0]           # <html>; the page's margin boxes come after
+        body = root.children[0] if root.children else root
+        bottom = max((b.position_y + b.margin_height() for b in body.children if hasattr(b, "margin_height")
+                      and b.style["position"] not in ("fixed", "absolute")), default=0)
+        length = min(ROLL_MAX_MM, max(ROLL_MIN_MM, bottom * 25.4 / 96 + ROLL_FOOT_MM))
+        return doc.render(stylesheets=[self.css, self._roll(length)], font_config=self.fonts)
+
+    def _roll(self, length_mm):
+        return CSS(string=f"@page receipt80 {{ size: 80mm {length_mm:.0f}mm }}", font_config=self.fonts)
 
     def pdf(self, html):
-        doc = HTML(string=html, base_url=STATIC_ROOT.as_uri() + "/", url_fetcher=self.fetcher)
-        return doc.write_pdf(stylesheets=[self.css], font_config=self.fonts)
+        return self.document(html).write_pdf()
 
 
 _renderer = None

@@ -56,8 +56,9 @@ def test_receipt_in_words_reprint_and_80mm(client, login_as, session, wheelchair
     # the counter's printer takes 80 mm paper (hospital settings, per format); A4 on request
     session.merge(Settings(id=1, hospital_name="测试医院", papers={"rentals.receipt": "receipt80"}))
     session.commit()
-    width = float(PdfReader(BytesIO(client.get(f"/print/rentals.receipt/{loan.name}.pdf").data)).pages[0].mediabox.width)
-    assert round(width / 72 * 25.4) == 80
+    roll = PdfReader(BytesIO(client.get(f"/print/rentals.receipt/{loan.name}.pdf").data)).pages
+    assert len(roll) == 1 and round(float(roll[0].mediabox.width) / 72 * 25.4) == 80
+    assert 100 <= float(roll[0].mediabox.height) / 72 * 25.4 < 400         # cut after its content
     a4 = PdfReader(BytesIO(client.get(f"/print/rentals.receipt/{loan.name}.pdf?paper=a4").data)).pages[0]
     assert round(float(a4.mediabox.width) / 72 * 25.4) == 210
 

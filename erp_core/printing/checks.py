@@ -127,7 +127,7 @@ def signatures_alone(document):
     flow = [b for b in (body.children if body is not None else [])
             if getattr(b, "element", None) is not None and b.element is not body.element
             and not _classes(b) & marks]
-    return bool(flow) and all(_classes(b) & {"signatures"} for b in flow)
+    return bool(flow) and all(_classes(b) & {"signatures", "closing"} for b in flow)
 
 
 def overflowing(document, tolerance=1.0):

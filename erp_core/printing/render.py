@@ -70,7 +70,10 @@ class _Renderer:
         bottom = max((b.position_y + b.margin_height() for b in body.children if hasattr(b, "margin_height")
                       and b.style["position"] not in ("fixed", "absolute")), default=0)
         length = min(ROLL_MAX_MM, max(ROLL_MIN_MM, bottom * 25.4 / 96 + ROLL_FOOT_MM))
-        return doc.render(stylesheets=[self.css, self._roll(length)], font_config=self.fonts)
+        cut = doc.render(stylesheets=[self.css, self._roll(length)], font_config=self.fonts)
+        if len(cut.pages) > 1 and length < ROLL_MAX_MM:      # something the measure missed: give it room
+            cut = doc.render(stylesheets=[self.css, self._roll(min(ROLL_MAX_MM, length + 40))], font_config=self.fonts)
+        return cut
 
     def _roll(self, length_mm):
         return CSS(string=f"@page receipt80 {{ size: 80mm {length_mm:.0f}mm }}", font_config=self.fonts)

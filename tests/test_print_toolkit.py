@@ -149,3 +149,14 @@ def test_rare_characters_print_from_an_embedded_font(app):
         if cmap.get(0x20BB7) not in (None, ".notdef"):
             drawn.append(name)
     assert drawn, f"no embedded font draws 𠮷: {sorted(fonts)}"
+
+
+def test_shared_words_keep_each_modules_meaning(app):
+    """Catalogues merge in module load order: a bare "Location" from rentals (存放位置) used to
+    override convenience's (地点), so a taxi booking printed 存放位置."""
+    from flask_babel import force_locale, pgettext
+    with app.test_request_context(), force_locale("zh_CN"):
+        assert pgettext("booking", "Location") == "地点"
+        assert pgettext("asset", "Location") == "存放位置"
+        booking = app.jinja_env.get_template("convenience/print/booking.html")
+        assert 'pgettext("booking", "Location")' in open(booking.filename, encoding="utf-8").read()

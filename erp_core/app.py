@@ -68,14 +68,6 @@ def create_app(config=None, **overrides):
         printing.init_app(app)
         display.init_app(app)          # issue 17: typed display filters for pages and PDFs
         _exact_locales(app)
-        for m in registry.modules:   # module templates/ and static/ (at /static/<module>/)
-            app.register_blueprint(Blueprint(
-                f"houqin_{m.name}", m.package, template_folder="templates", static_folder="static",
-                static_url_path=f"/static/{m.name}"))
-            static_dir = os.path.join(m.path, "static")
-            if os.path.isdir(static_dir):
-                printing.allow_static_root(static_dir)
-
         from .views import register_documents
         register_documents(appbuilder, registry, documents)
         registry.call("houqin_register_views", appbuilder=appbuilder)
@@ -89,10 +81,7 @@ def create_app(config=None, **overrides):
         display.finish(appbuilder)      # issue 17: typed display on the views erp_core does not generate
         from .home import order_menu
         order_menu(appbuilder)          # issue 17: working pages before set-up entries in each menu
-        for fmt in registry.collect("houqin_print_formats"):
-            if fmt.permission is None and fmt.model is not None:
-                object.__setattr__(fmt, "permission", fmt.model._meta.permission)
-            app.extensions["houqin_print"].register(fmt)
+        _register_print_formats(app, registry)
         ext.widgets = registry.collect("houqin_dashboard_widgets")
 
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
@@ -180,3 +169,41 @@ def _install_request_hooks(app, csrf):
             return jsonify(message=str(exc.description)), 400
         return render_template("houqin/refused.html", message=exc.description, back=request.referrer,
                                base_template=app.appbuilder.base_template, appbuilder=app.appbuilder), 400
+
+
+def create_print_app(config=None, **overrides):
+    """Just what printing needs (config, database, translations, templates, the print
+    registry): no AppBuilder, views, APIs or permission sync. ``run.py print`` uses it, so
+    a document from the command line does not pay for a full app start."""
+    from flask_babel import Babel
+    app = Flask("erp_core", root_path=HERE, instance_path=str(ROOT / "instance"))
+    app.config.from_object(DefaultConfig)
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url()
+    app.config.update(config or {}, **overrides)
+    app.config.setdefault("SECRET_KEY", "print-only")
+    types.set_local_timezone(app.config["HOUQIN_TIMEZONE"])
+    registry = Registry.load(disabled=app.config["HOUQIN_DISABLED_MODULES"],
+                             extra=app.config.get("HOUQIN_EXTRA_MODULES", ()))
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(d) for d in catalogue_dirs(registry))
+    app.extensions["houqin"] = Houqin(registry=registry)
+    with app.app_context():
+        db.init_app(app)
+        Babel(app, locale_selector=lambda: app.config.get("HOUQIN_PRINT_LOCALE") or app.config["BABEL_DEFAULT_LOCALE"])
+        _exact_locales(app)
+        printing.init_app(app)
+        _register_print_formats(app, registry)
+    return app
+
+
+def _register_print_formats(app, registry):
+    for m in registry.modules:   # module templates/ and static/ (at /static/<module>/)
+        app.register_blueprint(Blueprint(
+            f"houqin_{m.name}", m.package, template_folder="templates", static_folder="static",
+            static_url_path=f"/static/{m.name}"))
+        static_dir = os.path.join(m.path, "static")
+        if os.path.isdir(static_dir):
+            printing.allow_static_root(static_dir)
+    for fmt in registry.collect("houqin_print_formats"):
+        if fmt.permission is None and fmt.model is not None:
+            object.__setattr__(fmt, "permission", fmt.model._meta.permission)
+        app.extensions["houqin_print"].register(fmt)

@@ -4,11 +4,11 @@ import sys
 
 import click
 
-from .app import create_app
 
 
 def _app(ctx):
     if ctx.obj is None:
+        from .app import create_app
         ctx.obj = create_app()
     return ctx.obj
 
@@ -127,32 +127,79 @@ def modules(ctx):
 @cli.command("print")
 @click.argument("format_name")
 @click.argument("names", nargs=-1)
-@click.option("--all", "print_all", is_flag=True, help="Every document of the format's type.")
+@click.option("--all", "print_all", is_flag=True, help="Everything the format can print (with --date/--period: of that day/month).")
+@click.option("--date", "day", default=None, help="YYYY-MM-DD: the day's documents, or the day of a format keyed by date.")
+@click.option("--period", default=None, help="YYYY-MM: the month's documents, or the month of a format keyed by period.")
+@click.option("--lang", default="zh_CN", show_default=True, type=click.Choice(["zh_CN", "en"]))
+@click.option("--paper", default=None, help="a4, receipt80 or label (default: the hospital settings).")
+@click.option("--user", "username", default=None, help="Who prints (打印人); default: admin, if there is one.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
 @click.option("-j", "--processes", default=None, type=int)
 @click.pass_context
-def print_cmd(ctx, format_name, names, print_all, output, processes):
-    """Batch-print documents into one PDF (each keeps its own page numbers)."""
-    app = _app(ctx)
+def print_cmd(ctx, format_name, names, print_all, day, period, lang, paper, username, output, processes):
+    """Print documents of FORMAT_NAME into one PDF (each keeps its own page numbers).
+
+    NAMES are document numbers, or keys for formats without a document
+    (rentals.cash_summary 2026-11-24, catering.production 2026-11-24~lunch,
+    vendor_contracts.settlement 2026-10). Or select with --date, --period, --all.
+    Starts only what printing needs (no web app)."""
+    from .app import create_print_app
+    app = ctx.obj if ctx.obj is not None else create_print_app()
+    for value, fmt_text, length in ((day, "%Y-%m-%d", 10), (period, "%Y-%m", 7)):
+        if value is not None and (len(value) != length or not _parses(value, fmt_text)):
+            raise click.BadParameter(f"{value}: write it {'YYYY-MM-DD' if length == 10 else 'YYYY-MM'}")
     with app.app_context():
+        from flask import g
+        from flask_babel import force_locale
         from . import printing
         from .extensions import db
         from .models import Settings
         try:
             fmt = app.extensions["houqin_print"].get(format_name)
         except KeyError:
-            raise click.ClickException(f"unknown print format {format_name}")
-        if fmt.model is None:
-            raise click.ClickException("a blank form is printed from the web page")
-        q = db.session.query(fmt.model)
-        docs = q.order_by(fmt.model.id).all() if print_all else q.filter(fmt.model.name.in_(names)).all()
-        missing = set(names) - {d.name for d in docs}
-        if missing:
-            raise click.ClickException(f"not found: {', '.join(sorted(missing))}")
+            known = ", ".join(f.name for f in app.extensions["houqin_print"])
+            raise click.ClickException(f"unknown print format {format_name} (known: {known})")
+        from sqlalchemy import select
+        from flask_appbuilder.security.sqla.models import User
+        user = db.session.scalar(select(User).where(User.username == (username or "admin")))
+        if user is None and username:
+            raise click.ClickException(f"unknown user {username}")
+        if names:
+            if fmt.model is None:
+                docs = list(names)
+            else:
+                docs = db.session.scalars(select(fmt.model).where(fmt.model.name.in_(names))
+                                          .order_by(fmt.model.id)).all()
+                missing = set(names) - {d.name for d in docs}
+                if missing:
+                    raise click.ClickException(f"not found: {', '.join(sorted(missing))}")
+        elif print_all or day or period:
+            docs = printing.documents(fmt, db.session, date=day, period=period)
+            if not docs and fmt.model is None and fmt.key and (day or period) and not fmt.keys:
+                docs = [day if fmt.key == "date" else period]
+        else:
+            hint = {"date": "a day (--date YYYY-MM-DD)", "period": "a month (--period YYYY-MM)"}.get(
+                fmt.key, "document numbers" if fmt.model is not None else "keys")
+            raise click.ClickException(f"{format_name} prints by {hint}; or use --all")
         if not docs:
             raise click.ClickException("nothing to print")
         settings = Settings.current(db.session)
-        htmls = [printing.render_html(fmt, d, settings=settings) for d in docs]
+        htmls, skipped = [], []
+        from .errors import UserError
+        for d in docs:
+            name = d if isinstance(d, str) else d.name
+            with app.test_request_context(), force_locale(lang):
+                g._login_user = user            # contexts that ask who prints (record rules) see the CLI user
+                try:
+                    copy = printing.record_print(db.session, fmt, name, user) if fmt.model or fmt.key else 0
+                    htmls += printing.render_htmls(fmt, d, settings=settings, user=user, copy=copy, paper=paper)
+                except UserError as exc:
+                    db.session.rollback()
+                    if names:
+                        raise click.ClickException(f"{name}: {exc}")
+                    skipped.append(name)
+        if not htmls:
+            raise click.ClickException(f"nothing printable ({len(skipped)} skipped)")
         with click.progressbar(length=len(htmls), label="printing") as bar:
             done = [0]
 
@@ -161,9 +208,20 @@ def print_cmd(ctx, format_name, names, print_all, output, processes):
                 done[0] = n
             pdf = printing.batch_pdf(htmls, processes=processes or app.config["HOUQIN_PRINT_PROCESSES"],
                                      progress=progress)
+        db.session.commit()
         with open(output, "wb") as fh:
             fh.write(pdf)
-        click.echo(f"{len(docs)} documents -> {output}")
+        click.echo(f"{len(docs) - len(skipped)} documents -> {output}"
+                   + (f" ({len(skipped)} not printable now: {', '.join(skipped[:5])})" if skipped else ""))
+
+
+def _parses(value, fmt):
+    from datetime import datetime
+    try:
+        datetime.strptime(value, fmt)
+        return True
+    except ValueError:
+        return False
 
 
 @cli.command()
@@ -245,8 +303,10 @@ def i18n_compile():
 
 
 def main():
-    # Module commands (e.g. `tender verify`) need the module list, not a full app.
-    if os.environ.get("HOUQIN_SKIP_MODULE_CLI") != "1":
+    # Module commands (e.g. `tender verify`) need the module list, not a full app; a core
+    # command (print, upgrade, ...) does not need them at all.
+    core_command = len(sys.argv) > 1 and sys.argv[1] in cli.commands
+    if os.environ.get("HOUQIN_SKIP_MODULE_CLI") != "1" and not core_command:
         from .registry import Registry
         from .config import DefaultConfig
         try:

@@ -76,13 +76,24 @@ class SettingsView(BaseView):
                         setattr(settings, field, getattr(form, field).data or "")
                     if data:
                         settings.logo, settings.logo_mimetype = data, logo.mimetype
+                    settings.papers = {f.name: request.form[f"paper__{f.name}"] for f in _paper_formats()
+                                       if request.form.get(f"paper__{f.name}") in f.papers}
                     session.add(settings)
                     session.commit()
                     flash(_("Settings saved."), "success")
                     return redirect(url_for("SettingsView.edit"))
             else:
                 status = 422
-        return self.render_template("houqin/settings.html", form=form, settings=settings), status
+        return self.render_template("houqin/settings.html", form=form, settings=settings,
+                                    paper_formats=_paper_formats(), paper_labels=PAPER_LABELS), status
+
+
+PAPER_LABELS = {"a4": _l("A4"), "receipt80": _l("80 mm receipt roll"), "label": _l("Label (90 × 60 mm)")}
+
+
+def _paper_formats():
+    """Print formats that come in more than one paper layout (receipts, slips, tags)."""
+    return [f for f in current_app.extensions["houqin_print"] if len(f.papers) > 1]
 
 
 class AuditLogView(ModelView):
@@ -127,11 +138,15 @@ class PrintView(BaseView):
         if fmt.model is None:          # a blank form: the URL's name is its key (e.g. a template)
             if not user_can(user, "print", fmt.permission):
                 raise PermissionDenied(_("You do not have permission to print this."))
-            return pdf_response(printing.render_pdf(fmt, name, settings=settings), f"{fmt.name}-{name}.pdf")
+            pdf = printing.render_pdf(fmt, name, settings=settings, user=user, paper=request.args.get("paper"),
+                                      copy=printing.record_print(db.session, fmt, name, user) if fmt.key else 0)
+            db.session.commit()
+            return pdf_response(pdf, f"{fmt.name}-{name}.pdf")
         doc = get_for(fmt.model, user, name=name, action="print")
         if fmt.permission and not user_can(user, "print", fmt.permission):
             raise PermissionDenied(_("You do not have permission to print this."))
-        pdf = printing.render_pdf(fmt, doc, settings=settings)
+        copy = printing.record_print(db.session, fmt, doc.name, user)
+        pdf = printing.render_pdf(fmt, doc, settings=settings, user=user, copy=copy, paper=request.args.get("paper"))
         audit.record(db.session, doc, "print", format=fmt.name)
         db.session.commit()
         return pdf_response(pdf, f"{doc.name}.pdf")
@@ -153,7 +168,8 @@ class PrintView(BaseView):
             raise ValidationError(_("A blank form is printed one at a time."))
         docs = [get_for(fmt.model, user, name=n, action="print") for n in names]
         settings = Settings.current(db.session)
-        htmls = [printing.render_html(fmt, d, settings=settings) for d in docs]
+        htmls = [h for d in docs for h in printing.render_htmls(
+            fmt, d, settings=settings, user=user, copy=printing.record_print(db.session, fmt, d.name, user))]
         pdf = printing.batch_pdf(htmls, processes=current_app.config["HOUQIN_PRINT_PROCESSES"])
         for d in docs:
             audit.record(db.session, d, "print", format=fmt.name, batch=True)

@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from flask_appbuilder import Model
-from sqlalchemy import Integer, LargeBinary, String
+from sqlalchemy import JSON, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .types import UTCDateTime
@@ -18,6 +18,8 @@ class Settings(Model):
     phone: Mapped[str] = mapped_column(String(40), nullable=False, default="")
     logo: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     logo_mimetype: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # paper per print format, as each counter's printer takes it: {"convenience.receipt": "receipt80"}
+    papers: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
     @property
     def logo_data_uri(self):
@@ -45,3 +47,14 @@ class Attachment(Model):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_by: Mapped[str] = mapped_column(String(64))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PrintRecord(Model):
+    """One printed copy of a document: the first print is the original, later ones are
+    marked 补打 (reprint). Kept apart from the audit log, whose retention may purge rows."""
+    __tablename__ = "core_print_record"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    format: Mapped[str] = mapped_column(String(80), index=True)
+    docname: Mapped[str] = mapped_column(String(140), index=True)
+    printed_by: Mapped[str] = mapped_column(String(64), default="")
+    printed_at: Mapped[datetime] = mapped_column(UTCDateTime)

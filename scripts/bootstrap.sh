@@ -7,10 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # WeasyPrint's libraries, HarfBuzz subsetting (a Chinese PDF costs ~2 s without it), a CJK
-# font, pdftotext/pdffonts for the PDF tests, Chromium for the browser tests, and
-# libatomic1 for the node binary inside Playwright's wheel (a bare Debian lacks it).
+# font, pdftotext/pdffonts for the PDF tests, zbar for decoding the printed QR codes, a CJK
+# Ext-B font (rare characters in names), Chromium for the browser tests, and libatomic1 for
+# the node binary inside Playwright's wheel (a bare Debian lacks it).
 PACKAGES=(python3 python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig
-          fonts-wqy-microhei poppler-utils chromium libatomic1 tzdata)
+          fonts-wqy-microhei fonts-hanazono poppler-utils zbar-tools chromium libatomic1 tzdata)
 
 status=$(dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\n' "${PACKAGES[@]}" 2>/dev/null || true)
 missing=()

@@ -1,5 +1,6 @@
 """The shell: dashboard widgets, settings, CSRF, no external resources, 4xx pages, CLI check."""
 import re
+import subprocess
 
 from click.testing import CliRunner
 
@@ -38,6 +39,12 @@ def test_settings_page_saves_and_validates(client, login_as, session):
                                            "address": "", "phone": ""})
     assert resp.status_code == 302
     assert session.get(Settings, 1).hospital_name == "测试医院"
+    # each counter's paper: an 80 mm roll for sales receipts, labels for storage tags; nonsense ignored
+    assert 'name="paper__convenience.receipt"' in client.get("/settings/").get_data(as_text=True)
+    client.post("/settings/", data={"hospital_name": "测试医院", "paper__convenience.receipt": "receipt80",
+                                    "paper__convenience.storage_tag": "label", "paper__rentals.receipt": "label"})
+    session.expire_all()
+    assert session.get(Settings, 1).papers == {"convenience.receipt": "receipt80", "convenience.storage_tag": "label"}
 
 
 def test_csrf_is_required_for_cookie_writes_but_not_for_jwt(app):
@@ -130,3 +137,39 @@ def test_permission_sync_is_quiet_with_nothing_to_do_and_says_in_one_line_what_i
         assert sm.find_permission_view_menu("can_fly", "SampleRequest") is None
         assert permissions.sync(app) is None
     assert not [r for r in caplog.records if r.levelno >= 30], [r.getMessage() for r in caplog.records]
+
+
+def test_print_command_prints_keyed_formats_and_says_how(app, session, tmp_path):
+    from pypdf import PdfReader
+    out = tmp_path / "keyed.pdf"
+    ok = CliRunner().invoke(cli, ["print", "sample.blank", "--all", "-o", str(out)], obj=app)
+    assert ok.exit_code == 0, ok.output
+    assert len(PdfReader(str(out)).pages) == 1
+    assert CliRunner().invoke(cli, ["print", "sample.blank", "blank", "-o", str(out)], obj=app).exit_code == 0
+    day = CliRunner().invoke(cli, ["print", "rentals.cash_summary", "-o", str(out)], obj=app)
+    assert day.exit_code != 0 and "--date YYYY-MM-DD" in day.output
+    month = CliRunner().invoke(cli, ["print", "vendor_contracts.settlement", "-o", str(out)], obj=app)
+    assert month.exit_code != 0 and "--period YYYY-MM" in month.output
+    bad = CliRunner().invoke(cli, ["print", "rentals.cash_summary", "--date", "2026-13-01", "-o", str(out)], obj=app)
+    assert bad.exit_code != 0 and "YYYY-MM-DD" in bad.output
+    docs = CliRunner().invoke(cli, ["print", "sample.request", "-o", str(out)], obj=app)
+    assert docs.exit_code != 0 and "document numbers" in docs.output
+
+
+def test_print_app_starts_without_appbuilder(app, session):
+    from decimal import Decimal
+    from erp_core import printing
+    from erp_core.app import create_print_app
+    from tests.sample_module.models import SampleRequest
+    session.add(SampleRequest(title="轻量打印", amount=Decimal("2")))
+    session.commit()
+    light = create_print_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                              "HOUQIN_EXTRA_MODULES": app.config["HOUQIN_EXTRA_MODULES"]})
+    assert "appbuilder" not in light.extensions and len(light.view_functions) < 20
+    assert {f.name for f in light.extensions["houqin_print"]} == {f.name for f in app.extensions["houqin_print"]}
+    with light.app_context(), light.test_request_context():
+        from erp_core.extensions import db
+        fmt = light.extensions["houqin_print"].get("sample.request")
+        doc = db.session.query(SampleRequest).filter_by(title="轻量打印").one()
+        pdf = printing.render_pdf(fmt, doc)
+    assert "轻量打印" in subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True).stdout.decode()

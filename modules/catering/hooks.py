@@ -41,7 +41,10 @@ def _production(key):
     from . import services
     day, slot, _w = services.parse_key(key)
     rows, count = services.production(day, slot)
-    return {"day": day, "slot": slot, "rows": rows, "count": count}
+    diets = sorted({d for _dish, per, _t in rows for d in per})
+    totals = {d: sum(per.get(d, 0) for _dish, per, _t in rows) for d in diets}
+    return {"number": str(key), "day": day, "slot": slot, "rows": rows, "count": count, "diets": diets, "diet_totals": totals,
+            "grand_total": sum(t for _d, _p, t in rows)}
 
 
 def _delivery(key):
@@ -53,7 +56,7 @@ def _delivery(key):
     orders = services.orders_of(day, slot, ward, request_user())
     if not orders and services.orders_of(day, slot, ward):
         raise NotFound(_("Not found."))          # another ward's list: as if it did not exist
-    return {"day": day, "slot": slot, "wards": [(ward, orders)]}
+    return {"day": day, "slot": slot, "wards": [(ward, orders)], "number": str(key)}
 
 
 def _all_wards(key):
@@ -61,8 +64,27 @@ def _all_wards(key):
     from . import services
     day, slot, _w = services.parse_key(key)
     orders = [o for o in services.orders_of(day, slot) if o.ward is not None]
-    return {"day": day, "slot": slot,
-            "wards": [(w, list(os)) for w, os in groupby(orders, key=lambda o: o.ward)]}
+    wards = [(w, list(os)) for w, os in groupby(orders, key=lambda o: o.ward)]
+    # one document per ward (its own 第 x 页 / 共 y 页), so each ward's sheet can be handed out alone
+    return {"day": day, "slot": slot, "wards": wards,
+            "parts": [{"wards": [pair], "number": f"{day.isoformat()}~{slot.code}~{pair[0].code}"} for pair in wards]}
+
+
+def _keys(with_ward):
+    def keys(date=None, period=None):
+        """Day~slot(~ward) with orders (run.py print --date/--period/--all)."""
+        from erp_core.extensions import db
+        from sqlalchemy import select
+        from .models import MealSlot, Order, Ward
+        q = (select(Order.day, MealSlot.code, Ward.code).join(MealSlot, MealSlot.id == Order.slot_id)
+             .outerjoin(Ward, Ward.id == Order.ward_id).where(Order.workflow_state != "cancelled"))
+        out = set()
+        for day, slot, ward in db.session.execute(q):
+            if with_ward and ward is None:
+                continue
+            out.add("~".join([day.isoformat(), slot] + ([ward] if with_ward else [])))
+        return sorted(k for k in out if k.startswith(date or period or ""))
+    return keys
 
 
 @hookimpl
@@ -71,11 +93,11 @@ def houqin_print_formats():
     return [
         PrintFormat("catering.order", _l("Meal order slip"), "catering/print/order.html", Order),
         PrintFormat("catering.production", _l("Kitchen production sheet"), "catering/print/production.html", None,
-                    _production, permission="Production"),
+                    _production, permission="Production", key="date", keys=_keys(False)),
         PrintFormat("catering.delivery_list", _l("Ward delivery list"), "catering/print/delivery.html", None,
-                    _delivery, permission="Order"),
+                    _delivery, permission="Order", key="date", keys=_keys(True)),
         PrintFormat("catering.delivery_lists", _l("Delivery lists of all wards"), "catering/print/delivery.html",
-                    None, _all_wards, permission="Production"),
+                    None, _all_wards, permission="Production", key="date", keys=_keys(False)),
     ]
 
 

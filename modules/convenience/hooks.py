@@ -45,11 +45,14 @@ def _storage_context(storage):
 def houqin_print_formats():
     from .models import Booking, Sale, Storage
     return [
-        PrintFormat("convenience.receipt", _l("Sales receipt"), "convenience/print/receipt.html", Sale, _sale_context),
-        PrintFormat("convenience.storage_tag", _l("Storage tag"), "convenience/print/storage_tag.html", Storage),
+        PrintFormat("convenience.receipt", _l("Sales receipt"), "convenience/print/receipt.html", Sale, _sale_context,
+                    papers=("a4", "receipt80")),
+        PrintFormat("convenience.storage_tag", _l("Storage tag"), "convenience/print/storage_tag.html", Storage,
+                    papers=("a4", "label")),
         PrintFormat("convenience.pickup_slip", _l("Pick-up slip"), "convenience/print/pickup_slip.html", Storage,
-                    _storage_context),
-        PrintFormat("convenience.booking", _l("Booking confirmation"), "convenience/print/booking.html", Booking),
+                    _storage_context, papers=("a4", "receipt80")),
+        PrintFormat("convenience.booking", _l("Booking confirmation"), "convenience/print/booking.html", Booking,
+                    papers=("a4", "receipt80")),
     ]
 
 

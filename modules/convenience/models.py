@@ -2,7 +2,7 @@
 from datetime import datetime
 from decimal import Decimal
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from flask_appbuilder import Model
@@ -197,7 +197,7 @@ class Booking(Document):
         search_columns = ["name", "requester", "phone", "booking_type"]
         fields = ["booking_type", "requester", "phone", "location", "slot_start", "note"]
         label_columns = {"booking_type": _l("Service"), "requester": _l("Requester"), "phone": _l("Phone"),
-                         "location": _l("Location"), "slot_start": _l("Time slot"), "fee": _l("Fee"),
+                         "location": lazy_pgettext("booking", "Location"), "slot_start": _l("Time slot"), "fee": _l("Fee"),
                          "note": _l("Note")}
         workflow = Workflow(
             states=[State("requested", _l("Requested")), State("confirmed", _l("Confirmed"), docstatus=1),

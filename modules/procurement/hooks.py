@@ -90,13 +90,31 @@ def _filled_sheet(key):
     if member.user_id != user.id and t.workflow_state in ("draft", "approved", "published", "closed", "opened"):
         raise Conflict(_("The experts' scores are sealed until the evaluation is closed."))
     points = {(s.bid_id, s.criterion_id): s.points for s in member.scores}
-    return {"tender": t, "member": member, "points": points, "bids": sorted(services.valid_bids(t), key=lambda b: b.label)}
+    totals = {}
+    for (bid_id, _c), value in points.items():
+        if value is not None:
+            totals[bid_id] = totals.get(bid_id, 0) + value
+    return {"tender": t, "member": member, "points": points, "number": str(key), "totals": totals,
+            "bids": sorted(services.valid_bids(t), key=lambda b: b.label)}
 
 
 def _blank_sheet(doc):
     from . import services
     return {**_context(doc), "tender": doc, "bids": sorted(services.valid_bids(doc), key=lambda b: b.label), "points": {},
-            "member": None}
+            "member": None, "totals": {}}
+
+
+def _sheet_keys(date=None, period=None):
+    """``<tender>~<expert>`` of every submitted scoring sheet (run.py print --all)."""
+    from erp_core.extensions import db
+    from erp_core.types import LOCAL_TZ
+    from sqlalchemy import select
+    from .models import Member
+    out = []
+    for m in db.session.scalars(select(Member).where(Member.submitted_at.is_not(None))):
+        if m.submitted_at.astimezone(LOCAL_TZ).date().isoformat().startswith(date or period or ""):
+            out.append(f"{m.tender.name}~{m.user.username}")
+    return sorted(out)
 
 
 @hookimpl
@@ -105,11 +123,13 @@ def houqin_print_formats():
     return [
         PrintFormat("procurement.notice", _l("Tender notice"), "procurement/print/notice.html", Tender, _context),
         PrintFormat("procurement.bid_receipt", _l("Bid receipt"), "procurement/print/bid_receipt.html", Bid),
-        PrintFormat("procurement.opening", _l("Bid opening record"), "procurement/print/opening.html", Tender, _opened),
+        PrintFormat("procurement.opening", _l("Bid opening record"), "procurement/print/opening.html", Tender, _opened,
+                    landscape=True),
         PrintFormat("procurement.scoring_sheet", _l("Expert scoring sheet (blank)"),
                     "procurement/print/scoring_sheet.html", Tender, _blank_sheet),
         PrintFormat("procurement.scoring_filled", _l("Expert scoring sheet (filled)"),
-                    "procurement/print/scoring_sheet.html", None, _filled_sheet, permission="Evaluation"),
+                    "procurement/print/scoring_sheet.html", None, _filled_sheet, permission="Evaluation",
+                    keys=_sheet_keys),
         PrintFormat("procurement.evaluation", _l("Evaluation summary"), "procurement/print/evaluation.html",
                     Tender, _evaluated, landscape=True),
         PrintFormat("procurement.award", _l("Award notice"), "procurement/print/award.html", Tender, _awarded),

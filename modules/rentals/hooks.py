@@ -38,6 +38,16 @@ def _receipt_context(loan):
             "unit": _l("hour") if loan.item_type.rate_unit == "hour" else _l("day")}
 
 
+def _returned(loan):
+    """A return receipt exists only once the item is back (or written off)."""
+    from erp_core.errors import Conflict
+    from flask_babel import gettext as _
+    from .models import OPEN
+    if loan.status == OPEN:
+        raise Conflict(_("%(doc)s is still out: there is no return receipt yet.", doc=loan.name))
+    return {}
+
+
 def _cash_context(key):
     """Key "2026-11-24" or "2026-11-24_username"."""
     from erp_core.errors import NotFound
@@ -54,14 +64,26 @@ def _cash_context(key):
     return {"day": day.isoformat(), "rows": rows, "totals": totals}
 
 
+def _cash_keys(date=None, period=None):
+    """Days with deposit movements (run.py print rentals.cash_summary --date/--period/--all)."""
+    from erp_core.extensions import db
+    from erp_core.types import LOCAL_TZ
+    from sqlalchemy import select
+    from .models import DepositMovement
+    days = sorted({at.astimezone(LOCAL_TZ).date().isoformat() for at in db.session.scalars(select(DepositMovement.at))})
+    return [d for d in days if d.startswith(date or period or "")]
+
+
 @hookimpl
 def houqin_print_formats():
     from .models import Loan
     return [
-        PrintFormat("rentals.receipt", _l("Rental receipt"), "rentals/print/receipt.html", Loan, _receipt_context),
-        PrintFormat("rentals.return_receipt", _l("Return receipt"), "rentals/print/return_receipt.html", Loan),
+        PrintFormat("rentals.receipt", _l("Rental receipt"), "rentals/print/receipt.html", Loan, _receipt_context,
+                    papers=("a4", "receipt80")),
+        PrintFormat("rentals.return_receipt", _l("Return receipt"), "rentals/print/return_receipt.html", Loan,
+                    _returned, papers=("a4", "receipt80")),
         PrintFormat("rentals.cash_summary", _l("Daily cash summary"), "rentals/print/cash_summary.html",
-                    None, _cash_context, permission="Loan"),
+                    None, _cash_context, permission="Loan", key="date", keys=_cash_keys),
     ]
 
 

@@ -2,7 +2,7 @@
 from datetime import datetime
 from decimal import Decimal
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, lazy_pgettext
 from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from flask_appbuilder import Model
@@ -89,7 +89,7 @@ class Asset(Document):
         fields = {"code": ONCE, "item_type": ONCE, "condition": edit(), "location": edit()}
         state_field = "status"
         label_columns = {"code": _l("Asset code"), "item_type": _l("Item type"), "condition": _l("Condition"),
-                         "location": _l("Location"), "status": _l("Status"), "status_label": _l("Status")}
+                         "location": lazy_pgettext("asset", "Location"), "status": _l("Status"), "status_label": _l("Status")}
         description_columns = {"status": _l("available, maintenance or retired; lending and returns set the others")}
 
     def __str__(self):

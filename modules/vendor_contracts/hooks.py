@@ -1,5 +1,6 @@
 import json
 from datetime import date
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
@@ -49,6 +50,7 @@ def _assessment_context(a):
     it was approved (e.g. notices raised later are not listed)."""
     from types import SimpleNamespace
     from .form import form_context
+    from .engine import band_text
     from .services import open_rectifications, person
     ctx = form_context(a)
     if ctx["signed"] is not None:
@@ -57,6 +59,7 @@ def _assessment_context(a):
     else:
         ctx["rectifications"] = open_rectifications(a.contract, before=a)
     ctx["inspector"] = person(a.inspector_name)
+    ctx.setdefault("band_text", band_text)      # the command line prints without the web views' globals
     return ctx
 
 
@@ -69,7 +72,8 @@ def _blank_context(key):
     template = db.session.scalars(select(AssessmentTemplate).where(AssessmentTemplate.name == key)).first()
     if template is None:
         raise NotFound(_l("Unknown assessment template: %(name)s", name=key))
-    return {"t": template.snapshot()}
+    from .engine import band_text     # also a view global, but prints start without the views
+    return {"t": template.snapshot(), "band_text": band_text}
 
 
 def _settlement_context(key):
@@ -80,7 +84,27 @@ def _settlement_context(key):
         date(year, month, 1)
     except ValueError:
         raise NotFound(_l("Print the settlement of a month: /print/vendor_contracts.settlement/YYYY-MM.pdf"))
-    return {"rows": settlement(year, month), "period": f"{year}-{month:02d}"}
+    rows = settlement(year, month)
+    keys = ["fee", "grade_deduction", "fines", "extra_deduction", "payable", "retention", "paid_now"]
+    totals = {k: sum((r[k] for r in rows), Decimal("0.00")) for k in keys}
+    return {"rows": rows, "period": f"{year}-{month:02d}", "totals": totals, "number": f"JS-{year}-{month:02d}"}
+
+
+def _template_keys(date=None, period=None):
+    from erp_core.extensions import db
+    from sqlalchemy import select
+    from .models import AssessmentTemplate
+    return sorted(db.session.scalars(select(AssessmentTemplate.name)))
+
+
+def _settlement_keys(date=None, period=None):
+    """Months with an approved assessment (run.py print --period/--all)."""
+    from erp_core.extensions import db
+    from sqlalchemy import select
+    from .models import Assessment
+    months = {f"{y}-{m:02d}" for y, m in db.session.execute(
+        select(Assessment.year, Assessment.month).where(Assessment.workflow_state == "approved"))}
+    return sorted(p for p in months if p.startswith(period or (date or "")[:7]))
 
 
 def _retention_context(key):
@@ -111,13 +135,15 @@ def houqin_print_formats():
         PrintFormat("vendor_contracts.assessment", _l("Assessment form"), "vendor_contracts/print/assessment.html",
                     Assessment, _assessment_context),
         PrintFormat("vendor_contracts.blank_form", _l("Blank assessment form"), "vendor_contracts/print/blank_form.html",
-                    None, _blank_context, permission="AssessmentTemplate"),
+                    None, _blank_context, permission="AssessmentTemplate",
+                    keys=_template_keys),
         PrintFormat("vendor_contracts.rectification", _l("Rectification notice"),
                     "vendor_contracts/print/rectification.html", Rectification),
         PrintFormat("vendor_contracts.retention", _l("Year-end retention settlement"),
                     "vendor_contracts/print/retention.html", None, _retention_context, permission="Contract"),
         PrintFormat("vendor_contracts.settlement", _l("Settlement statement"), "vendor_contracts/print/settlement.html",
-                    None, _settlement_context, permission="Assessment", landscape=True),
+                    None, _settlement_context, permission="Assessment", landscape=True,
+                    key="period", keys=_settlement_keys),
     ]
 
 

@@ -22,7 +22,14 @@ def houqin_print_formats():
     return [PrintFormat(name="sample.request", title="Sample request", template="sample/print/request.html",
                         model=SampleRequest),
             PrintFormat(name="sample.blank", title="Blank sample form", template="sample/print/request.html",
-                        permission="SampleRequest")]
+                        permission="SampleRequest", keys=lambda date=None, period=None: ["blank"])]
+
+
+@hookimpl
+def houqin_demo_data(session):
+    from decimal import Decimal
+    from .models import SampleRequest
+    session.add(SampleRequest(title="演示样品", ward="A", amount=Decimal("12.50")))
 
 
 @hookimpl

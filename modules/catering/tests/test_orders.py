@@ -187,10 +187,14 @@ def test_kitchen_sheets_and_batch_print(app, session, client, login_as, api_toke
         "小米南瓜粥": ({"低盐饮食": 1, "糖尿病饮食": 2}, 3), "鸡蛋羹": ({"低盐饮食": 1}, 1)}
     login_as(KITCHEN)
     text = pdf_text(client.get(f"/print/catering.production/{day}~night.pdf"))
-    assert "厨房生产单" in text and "小米南瓜粥" in text and "糖尿病饮食 × 2" in text
+    # dish × diet grid with totals per diet and per dish
+    assert "厨房生产单" in text and "菜品 低盐饮食 糖尿病饮食 合计" in text and "小米南瓜粥 1 2 3" in text
+    assert "合计 2 2 4" in text
     resp = client.get(f"/print/catering.delivery_lists/{day}~night.pdf")
     pages = pypdf.PdfReader(io.BytesIO(resp.data)).pages
     assert len(pages) == 2 and "心内科一病区" in pages[0].extract_text() and "乙病人" in pages[1].extract_text()
+    # each ward's list is its own document: its pages are numbered on their own
+    assert all("第 1 页 / 共 1 页" in p.extract_text() for p in pages)
     assert client.get("/print/catering.production/bad-key.pdf").status_code == 404
     assert client.get(f"/print/catering.production/{day}~nope.pdf").status_code == 404
     assert "小米南瓜粥" in client.get(f"/catering/kitchen/?day={day}").data.decode()

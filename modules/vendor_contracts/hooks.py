@@ -107,6 +107,17 @@ def _settlement_keys(date=None, period=None):
     return sorted(p for p in months if p.startswith(period or (date or "")[:7]))
 
 
+def _retention_keys(date=None, period=None):
+    """``<contract>_<year>`` for every contract and year with an approved month."""
+    from erp_core.extensions import db
+    from sqlalchemy import select
+    from .models import Assessment, Contract
+    rows = db.session.execute(select(Contract.name, Assessment.year).join(Assessment, Assessment.contract_id == Contract.id)
+                              .where(Assessment.workflow_state == "approved").distinct())
+    year = (period or date or "")[:4]
+    return sorted(f"{name}_{y}" for name, y in rows if str(y).startswith(year))
+
+
 def _retention_context(key):
     """Key: contract number and year, e.g. HT-2026-0001_2026."""
     from erp_core.errors import NotFound
@@ -140,7 +151,8 @@ def houqin_print_formats():
         PrintFormat("vendor_contracts.rectification", _l("Rectification notice"),
                     "vendor_contracts/print/rectification.html", Rectification),
         PrintFormat("vendor_contracts.retention", _l("Year-end retention settlement"),
-                    "vendor_contracts/print/retention.html", None, _retention_context, permission="Contract"),
+                    "vendor_contracts/print/retention.html", None, _retention_context, permission="Contract",
+                    keys=_retention_keys),
         PrintFormat("vendor_contracts.settlement", _l("Settlement statement"), "vendor_contracts/print/settlement.html",
                     None, _settlement_context, permission="Assessment", landscape=True,
                     key="period", keys=_settlement_keys),

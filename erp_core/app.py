@@ -153,6 +153,12 @@ def _install_request_hooks(app, csrf):
             response.status_code = status
         return response
 
+    @app.after_request
+    def _audit_anchor(response):
+        from . import audit
+        audit.maybe_anchor(app)
+        return response
+
     @app.errorhandler(UserError)
     def _user_error(exc):
         db.session.rollback()

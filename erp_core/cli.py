@@ -187,7 +187,7 @@ def audit():
 @audit.command("verify")
 @click.pass_context
 def audit_verify(ctx):
-    """Recompute the audit hash chain; exit 1 if anything was altered."""
+    """Recompute the audit chain and check it against the anchors; exit 1 if anything was altered."""
     app = _app(ctx.find_root())
     with app.app_context():
         from . import audit as audit_mod
@@ -195,8 +195,26 @@ def audit_verify(ctx):
         ok, count, problems = audit_mod.verify(db.session)
         for p in problems:
             click.secho(p, fg="red")
+        if problems.first_bad is not None:
+            click.secho(f"first bad row: {problems.first_bad}", fg="red")
+        good = problems.last_good_anchor
+        click.echo("last good anchor: " + (f"row {good['id']} {good['hash'][:16]} ({good['kind']}, {good['ts']})"
+                                           if good else "none"))
         click.echo(f"{count} audit rows checked: {'chain intact' if ok else 'TAMPERED'}")
         sys.exit(0 if ok else 1)
+
+
+@audit.command("anchor")
+@click.pass_context
+def audit_anchor(ctx):
+    """Write the chain head, signed, to the anchor file outside the database (run daily)."""
+    app = _app(ctx.find_root())
+    with app.app_context():
+        from . import audit as audit_mod
+        from .extensions import db
+        line = audit_mod.anchor(db.session)
+        click.echo(f"anchored row {line['id']} {line['hash'][:16]} in {audit_mod.anchor_file()}"
+                   if line else "no audit rows yet")
 
 
 @audit.command("purge")

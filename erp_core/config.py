@@ -57,6 +57,10 @@ class DefaultConfig:
     HOUQIN_TIMEZONE = "Asia/Shanghai"
     HOUQIN_DISABLED_MODULES = [m for m in os.environ.get("HOUQIN_DISABLED_MODULES", "").split(",") if m]
     HOUQIN_AUDIT_RETENTION_DAYS = int(os.environ.get("HOUQIN_AUDIT_RETENTION_DAYS", "3650"))
+    # audit chain key and anchor file live outside the database (see erp_core/audit.py)
+    HOUQIN_AUDIT_KEY = os.environ.get("HOUQIN_AUDIT_KEY")
+    HOUQIN_AUDIT_ANCHOR_FILE = os.environ.get("HOUQIN_AUDIT_ANCHOR_FILE")
+    HOUQIN_AUDIT_ANCHOR_SECONDS = int(os.environ.get("HOUQIN_AUDIT_ANCHOR_SECONDS", "3600"))
     HOUQIN_PRINT_PROCESSES = int(os.environ.get("HOUQIN_PRINT_PROCESSES", str(os.cpu_count() or 2)))
     FAB_PASSWORD_HASH_METHOD = "scrypt"
 
@@ -68,3 +72,5 @@ class TestConfig(DefaultConfig):
     RATELIMIT_ENABLED = False
     FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     SECRET_KEY = "test-only-secret-key-at-least-32-bytes-long"
+    HOUQIN_AUDIT_KEY = "test-only-audit-key"
+    HOUQIN_AUDIT_ANCHOR_SECONDS = 0      # tests anchor explicitly

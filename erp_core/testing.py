@@ -64,7 +64,9 @@ def app(houqin_config, tmp_path_factory):
     from .config import TestConfig
     from .extensions import db
     url, pg = _database(tmp_path_factory)
-    application = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url, **houqin_config)
+    anchors = tmp_path_factory.mktemp("audit") / "audit_anchors.jsonl"
+    application = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url,
+                             **{"HOUQIN_AUDIT_ANCHOR_FILE": str(anchors), **houqin_config})
     application.test_client_class = _isolated_client_class()
     with application.app_context():
         migrate.upgrade(application)
@@ -112,6 +114,10 @@ def _houqin_clean(request):
                 for t in tables:
                     conn.execute(t.delete())
         db.session.remove()
+    # the audit anchors describe the rows just deleted
+    anchors = app.config.get("HOUQIN_AUDIT_ANCHOR_FILE")
+    if anchors and os.path.exists(anchors):
+        os.remove(anchors)
 
 
 @pytest.fixture

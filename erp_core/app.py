@@ -92,6 +92,8 @@ def create_app(config=None, **overrides):
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
     from .dashboard import bar_svg, line_svg
     app.jinja_env.globals.update(bar_svg=bar_svg, line_svg=line_svg)
+    from . import websecurity
+    websecurity.install(app)
     _install_request_hooks(app, csrf)
     return app
 

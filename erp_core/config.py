@@ -45,6 +45,13 @@ class DefaultConfig:
     WTF_CSRF_ENABLED = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # behind HTTPS set HOUQIN_COOKIE_SECURE=1: cookies are then never sent over plain HTTP
+    SESSION_COOKIE_SECURE = os.environ.get("HOUQIN_COOKIE_SECURE") == "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # one limit for the form and the token login, per account and per client address (websecurity)
+    HOUQIN_LOGIN_LIMIT_ENABLED = True
+    HOUQIN_LOGIN_LIMIT_ACCOUNT = os.environ.get("HOUQIN_LOGIN_LIMIT_ACCOUNT", "10 per 15 minutes")
+    HOUQIN_LOGIN_LIMIT_ADDRESS = os.environ.get("HOUQIN_LOGIN_LIMIT_ADDRESS", "50 per 15 minutes")
     AUTH_RATE_LIMITED = True
     AUTH_RATE_LIMIT = "10 per 20 second"
     RATELIMIT_ENABLED = True
@@ -70,6 +77,7 @@ class TestConfig(DefaultConfig):
     WTF_CSRF_ENABLED = False
     AUTH_RATE_LIMITED = False
     RATELIMIT_ENABLED = False
+    HOUQIN_LOGIN_LIMIT_ENABLED = False   # the login-limit tests switch it on
     FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     SECRET_KEY = "test-only-secret-key-at-least-32-bytes-long"
     HOUQIN_AUDIT_KEY = "test-only-audit-key"

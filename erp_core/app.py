@@ -94,6 +94,8 @@ def create_app(config=None, **overrides):
     app.jinja_env.globals.update(bar_svg=bar_svg, line_svg=line_svg)
     from . import websecurity
     websecurity.install(app)
+    from . import validation
+    validation.install(app)
     _install_request_hooks(app, csrf)
     return app
 

@@ -14,12 +14,12 @@ from flask_appbuilder.api import BaseApi, safe
 from flask_appbuilder.security.decorators import has_access, protect
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import LargeBinary, inspect as sa_inspect
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from marshmallow import ValidationError as MarshmallowError
 from wtforms import HiddenField
 
-from . import audit, document, workflow
+from . import audit, document, validation, workflow
 from .document import SYSTEM_FIELDS
 from .errors import Conflict, NotFound, PermissionDenied, UserError, ValidationError
 from .exports import read_table, to_csv, to_xlsx
@@ -348,7 +348,7 @@ def import_rows(api, upload):
     return created
 
 
-class DocumentApi(ModelRestApi):
+class DocumentApi(validation.RefusalsAs4xx, ModelRestApi):
     """Base of every generated ModelRestApi: JWT or browser session (CSRF checked in app.py)."""
     allow_browser_login = True
     method_permission_name = API_METHOD_ACTIONS
@@ -389,21 +389,25 @@ class DocumentApi(ModelRestApi):
 
     def post_headless(self):
         try:
+            validation.check_body(self.datamodel.obj, request.get_json(silent=True))
             return super().post_headless()
         except (UserError, StaleDataError) as exc:
             return self._refuse(exc)
+        except (IntegrityError, DataError) as exc:
+            return self._refuse(validation.as_user_error(exc))
 
     def put_headless(self, pk):
         try:
             item = self._doc(pk)
             body = request.get_json(silent=True)
-            if not isinstance(body, dict):
-                raise ValidationError(_("Request body must be a JSON object."))
+            validation.check_body(self.datamodel.obj, body)
             item.check_version(body.pop("version", request.headers.get("If-Match")))
             request._cached_json = (body, body)  # FAB re-reads the body: hand it the one without version
             return super().put_headless(pk)
         except (UserError, StaleDataError) as exc:
             return self._refuse(exc)
+        except (IntegrityError, DataError) as exc:
+            return self._refuse(validation.as_user_error(exc))
 
     def delete_headless(self, pk):
         try:
@@ -582,7 +586,7 @@ def register_documents(appbuilder, registry, documents):
             ext.apis[cls] = appbuilder.add_api(cls._api)
 
 
-class ActionApi(BaseApi):
+class ActionApi(validation.RefusalsAs4xx, BaseApi):
     """Base of a module's action endpoints (lend, sell, record a bid...): JSON in, one
     transaction, a translated 4xx ``{"message"}`` on a refused action, commit on success.
     Subclasses set ``resource_name``, ``class_permission_name`` and ``method_permission_name``."""

@@ -127,6 +127,21 @@ def _ts_text(ts):
 
 # --- writing ---------------------------------------------------------------------------
 
+def lock_head(connection):
+    """Take the chain head's row lock now. Every audited write takes it at its first flush
+    and holds it to commit, so it is the first lock of any writing transaction: naming
+    counters and ``document.locked`` rows take it before their own locks. One lock order
+    for everyone means no deadlocks (issue 18.2)."""
+    head = AuditHead.__table__
+    done = connection.execute(update(head).where(head.c.id == 1).values(last_hash=head.c.last_hash)).rowcount
+    if not done:
+        try:
+            with connection.begin_nested():
+                connection.execute(insert(head).values(id=1, last_hash=GENESIS, anchor_hash=GENESIS, anchor_id=0))
+        except Exception:    # another transaction created it first; lock that one
+            connection.execute(update(head).where(head.c.id == 1).values(last_hash=head.c.last_hash))
+
+
 def append(connection, entries):
     """Append ``entries`` (dicts: action, doctype, doc_id, docname, data[, user]) in the
     caller's transaction."""

@@ -254,3 +254,23 @@ def browser_login(page, app, role):
     page.press("input[name=password]", "Enter")
     page.wait_for_load_state("networkidle")
     return name
+
+
+def parallel(n, fn, timeout=120):
+    """Run ``fn(i)`` for i in range(n) in n threads released together; returns the results
+    (an exception raised by ``fn`` is returned in its place)."""
+    import threading
+    barrier, results = threading.Barrier(n), [None] * n
+
+    def run(i):
+        try:
+            barrier.wait(timeout=timeout)
+            results[i] = fn(i)
+        except Exception as exc:     # reported to the test, not lost in the thread
+            results[i] = exc
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)
+    return results

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from erp_core.audit import jsonable
 from erp_core.context import acting_as, username_of
 from erp_core.errors import Conflict, NotFound, ValidationError
+from erp_core.document import locked
 from erp_core.extensions import db
 from erp_core.money import D, cents
 from erp_core.types import now
@@ -40,12 +41,13 @@ def create_assessment(contract, year, month, *, by):
         raise ValidationError(_("Only an active contract is assessed."))
     if contract.template is None:
         raise ValidationError(_("The contract has no assessment template."))
-    exists = db.session.scalar(select(Assessment.id).where(Assessment.contract_id == contract.id,
-                                                           Assessment.year == year, Assessment.month == month,
-                                                           Assessment.workflow_state != "cancelled"))
+    contract = locked(db.session, type(contract), contract.id)   # opening a month: one at a time per contract
+    exists = db.session.scalar(select(Assessment.name).where(Assessment.contract_id == contract.id,
+                                                             Assessment.year == year, Assessment.month == month,
+                                                             Assessment.workflow_state != "cancelled"))
     if exists:
-        raise Conflict(_("%(contract)s already has an assessment for %(y)s-%(m)s.", contract=contract.name, y=year,
-                         m=month))
+        raise Conflict(_("%(contract)s already has an assessment for %(y)s-%(m)s: %(name)s.", contract=contract.name,
+                         y=year, m=month, name=exists))
     with acting_as(username_of(by)):
         a = Assessment(contract=contract, year=year, month=month,
                        template_snapshot=json.dumps(contract.template.snapshot(), ensure_ascii=False),

@@ -348,9 +348,70 @@ class RefusalsAs4xx:
         from .errors import UserError
         from .extensions import db
         exc = sys.exc_info()[1]
-        if isinstance(exc, (IntegrityError, DataError)):
-            exc = as_user_error(exc)
+        if isinstance(exc, INPUT_ERRORS):
+            exc = input_error(exc)
         if isinstance(exc, UserError):
             db.session.rollback()
             return self.response(exc.status, message=str(exc))
         return super().response_500(message=message, **kwargs)
+
+
+# --- action bodies (untyped JSON until actions declare typed inputs) -----------------------
+
+INPUT_ERRORS = (TypeError, AttributeError, ValueError, ArithmeticError, KeyError, IndexError,
+                IntegrityError, DataError)
+
+
+def check_action_body(body, depth=0):
+    """Bounds on anything an action receives: finite numbers below 10^15, text without NUL
+    and at most MAX_TEXT characters, nesting at most 5 deep, at most 1000 entries."""
+    if depth > 5:
+        raise ValidationError(_("The request is nested too deeply."))
+    items = body.items() if isinstance(body, dict) else enumerate(body) if isinstance(body, list) else ()
+    if isinstance(body, (dict, list)) and len(body) > 1000:
+        raise ValidationError(_("The request has too many entries."))
+    for key, value in items:
+        if isinstance(value, (dict, list)):
+            check_action_body(value, depth + 1)
+        elif isinstance(value, bool) or value is None:
+            continue
+        elif isinstance(value, (int, float, Decimal)):
+            if (isinstance(value, float) and not math.isfinite(value)) or \
+                    (isinstance(value, Decimal) and not value.is_finite()) or abs(value) >= 10 ** 15:
+                raise ValidationError(_("%(field)s: %(problem)s", field=key,
+                                        problem=_("the number must be finite and smaller than 10^15")))
+        elif isinstance(value, str):
+            try:
+                check_text(value, MAX_TEXT)
+            except ValueError as exc:
+                raise ValidationError(_("%(field)s: %(problem)s", field=key, problem=str(exc)))
+
+
+def input_error(exc):
+    """A wrong-typed or out-of-range value that a service tripped over: a 4xx (logged)."""
+    if isinstance(exc, (IntegrityError, DataError)):
+        return as_user_error(exc)
+    current_app.logger.warning("input refused: %r", exc, exc_info=exc)
+    return ValidationError(_("A value in the request has the wrong type or is out of range."))
+
+
+# --- uploads: judged by content, not by name ----------------------------------------------
+
+MAGIC = [(b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"%PDF-", "application/pdf"),
+         (b"PK\x03\x04", "application/zip"), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "application/x-ole")]
+FAMILY = {"application/vnd.openxmlformats-officedocument.wordprocessingml.document": "application/zip",
+          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "application/zip",
+          "application/msword": "application/x-ole", "application/vnd.ms-excel": "application/x-ole"}
+
+
+def sniff(data):
+    """The file type its first bytes say (None if not one we accept)."""
+    data = data or b""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return next((kind for magic, kind in MAGIC if data.startswith(magic)), None)
+
+
+def content_matches(data, claimed):
+    kind = sniff(data)
+    return kind is not None and FAMILY.get(claimed, claimed) == kind

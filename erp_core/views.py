@@ -285,7 +285,7 @@ def attach(doc, upload):
     data = upload.read()
     if not data or len(data) > MAX_ATTACHMENT:
         raise ValidationError(_("Attachments are between 1 byte and 20 MB."))
-    if upload.mimetype not in ATTACHMENT_TYPES:
+    if upload.mimetype not in ATTACHMENT_TYPES or not validation.content_matches(data, upload.mimetype):
         raise ValidationError(_("Attach PDF, image, Word, Excel or ZIP files."))
     name = upload.filename.replace("/", "_").replace("\\", "_")[-200:]
     row = Attachment(doctype=type(doc).__name__, doc_id=doc.id, filename=name, mimetype=upload.mimetype,
@@ -606,9 +606,14 @@ class ActionApi(validation.RefusalsAs4xx, BaseApi):
         if not isinstance(body, dict):
             return respond(400, {"message": _("Request body must be a JSON object.")})
         try:
+            validation.check_action_body(body)
             result = work(body, request_user())
             db.session.commit()
         except (UserError, StaleDataError) as exc:
             db.session.rollback()
             return respond(user_error_status(exc), {"message": str(exc)})
+        except validation.INPUT_ERRORS as exc:
+            db.session.rollback()
+            exc = validation.input_error(exc)
+            return respond(exc.status, {"message": str(exc)})
         return respond(status, result)

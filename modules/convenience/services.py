@@ -15,9 +15,10 @@ from .models import PAYMENT_METHODS, Sale, SaleItem, SaleLine, StockMove, Storag
 
 
 def _qty(value, allow_negative=False):
+    from erp_core.validation import check_integer
     try:
-        qty = int(value)
-    except (TypeError, ValueError):
+        qty = check_integer(value, 100_000)
+    except ValueError:
         raise ValidationError(_("The quantity must be a whole number."))
     if qty == 0 or (qty < 0 and not allow_negative):
         raise ValidationError(_("The quantity must be a positive whole number."))

@@ -81,7 +81,9 @@ def add_finding(a, *, item_code, area="", count=1, location="", note="", photo=N
         count = 0
     if count < 1:
         raise ValidationError(_("The count is a positive whole number."))
-    if photo is not None and (len(photo) > MAX_PHOTO or photo_type not in ("image/jpeg", "image/png", "image/webp")):
+    from erp_core.validation import sniff
+    if photo is not None and (len(photo) > MAX_PHOTO or photo_type not in ("image/jpeg", "image/png", "image/webp")
+                              or sniff(photo) != photo_type):
         raise ValidationError(_("The photo must be a JPEG, PNG or WebP image of at most 5 MB."))
     with acting_as(username_of(by)):
         a.findings.append(Finding(item_code=item_code, area=area, count=count, location=location, note=note,

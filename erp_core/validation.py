@@ -27,7 +27,9 @@ from flask_babel import gettext as _
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy import (BigInteger, Boolean, Date, DateTime, Float, Integer, LargeBinary, Numeric,
                         SmallInteger, String, event, inspect as sa_inspect)
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
+
+DB_DOWN = (OperationalError, InterfaceError)
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
@@ -317,10 +319,33 @@ def install(app):
         db.session.rollback()
         return _db_refusal(_("A value is out of range for its field."), 422)
 
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _db_down(exc):
+        return database_unavailable()
+
     @app.errorhandler(IsADirectoryError)
     @app.errorhandler(NotADirectoryError)
     def _bad_path(exc):
         return _db_refusal(_("Not found."), 404)
+
+
+def database_unavailable():
+    """The database is restarting or unreachable: 503 with a retry hint, never a traceback.
+    The pool (pool_pre_ping) reconnects by itself once the server is back; no app restart."""
+    from .extensions import db
+    try:
+        db.session.rollback()
+    except Exception:
+        pass
+    try:
+        db.session.remove()
+    except Exception:
+        pass
+    resp = _db_refusal(_("The database is not available right now; try again in a few seconds."), 503)
+    resp = current_app.make_response(resp)
+    resp.headers["Retry-After"] = str(current_app.config.get("HOUQIN_RETRY_AFTER", 5))
+    return resp
 
 
 def _db_refusal(message, status):
@@ -348,6 +373,8 @@ class RefusalsAs4xx:
         from .errors import UserError
         from .extensions import db
         exc = sys.exc_info()[1]
+        if isinstance(exc, DB_DOWN):
+            return database_unavailable()
         if isinstance(exc, INPUT_ERRORS):
             exc = input_error(exc)
         if isinstance(exc, UserError):

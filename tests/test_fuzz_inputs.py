@@ -32,8 +32,20 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None, derando
                     suppress_health_check=list(HealthCheck))
 
 
+FAILURES = []
+
+
+def _collect(run):
+    """Run one endpoint's property; keep going to report every failing endpoint at once."""
+    try:
+        run()
+    except AssertionError as exc:
+        FAILURES.append(str(exc).splitlines()[0])
+
+
 @pytest.fixture
 def demo(app):
+    FAILURES.clear()
     from erp_core.demo import load_demo
     with app.app_context():
         load_demo(app)
@@ -85,7 +97,7 @@ def test_every_document_create_and_update_refuses_bad_input(app, client, demo, a
                 _check(resp, f"POST {base} {data!r:.200}")
                 if resp.status_code >= 400:
                     assert _snapshot(app, cls) == before, f"POST {base} {data!r:.200} refused but stored"
-            create()
+            _collect(create)
 
         if ids and "put" in api.include_route_methods:
             pk = ids[0]
@@ -99,7 +111,8 @@ def test_every_document_create_and_update_refuses_bad_input(app, client, demo, a
                 _check(resp, f"PUT {base}{pk} {data!r:.200}")
                 if resp.status_code >= 400:
                     assert _snapshot(app, cls) == before, f"PUT {base}{pk} {data!r:.200} refused but stored"
-            update()
+            _collect(update)
+    assert not FAILURES, "\n".join(FAILURES)
     print(f"\nfuzz: {FIGURES['endpoints']} document APIs, {FIGURES['examples']} examples, 5xx: {FIGURES['5xx']}")
 
 
@@ -134,7 +147,9 @@ def test_every_action_refuses_bad_input(app, client, demo, admin):
             resp = client.post(url, headers=admin, json=data) if "POST" in rule.methods else \
                 client.put(url, headers=admin, json=data)
             _check(resp, f"{url} {data!r:.200}")
-        act()
+        _collect(act)
+    assert not FAILURES, "\n".join(FAILURES)
+    print(f"\nfuzz: {FIGURES['endpoints']} endpoints in all, {FIGURES['examples']} examples, 5xx: {FIGURES['5xx']}")
 
 
 # --- the concrete cases of issue 18 ----------------------------------------------------------------

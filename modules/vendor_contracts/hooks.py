@@ -66,7 +66,12 @@ def _settlement_context(key):
         date(year, month, 1)
     except ValueError:
         raise NotFound(_l("Print the settlement of a month: /print/vendor_contracts.settlement/YYYY-MM.pdf"))
-    return {"rows": settlement(year, month), "period": f"{year}-{month:02d}"}
+    from erp_core import audit
+    from erp_core.extensions import db
+    # the printed settlement carries the audit chain's head, anchored now: paper outside the database
+    line = audit.anchor(db.session)
+    head = f"#{line['id']} {line['hash'][:16]}" if line else "-"
+    return {"rows": settlement(year, month), "period": f"{year}-{month:02d}", "audit_head": head}
 
 
 @hookimpl

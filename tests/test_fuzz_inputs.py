@@ -200,3 +200,38 @@ def test_version_abc_on_update_is_422(client, admin, session):
     session.commit()
     resp = client.put(f"/api/v1/sample_request/{req.id}", headers=admin, json={"title": "u", "version": "abc"})
     assert resp.status_code == 422 and "version" in resp.json["message"]
+
+
+def test_end_date_before_start_is_refused_on_every_write(app, session):
+    """The flush guard pairs start/end columns by name, in every module (here a vendor's certificate)."""
+    from datetime import date
+    from erp_core.errors import ValidationError
+    from modules.vendor_contracts.models import Vendor, VendorCertificate
+    from modules.vendor_contracts.demo import uscc
+    v = Vendor(legal_name="测试供应商", credit_code=uscc("91330100MA2KX9999"), contact_name="王")
+    v.certificates.append(VendorCertificate(kind="营业执照", number="1", valid_from=date(2026, 5, 1),
+                                            valid_until=date(2026, 4, 1)))
+    session.add(v)
+    with pytest.raises(ValidationError):
+        session.flush()
+    session.rollback()
+    v = Vendor(legal_name="测试供应商", credit_code=uscc("91330100MA2KX9999"), contact_name="王")
+    v.certificates.append(VendorCertificate(kind="营业执照", number="1", valid_from=date(2026, 5, 1),
+                                            valid_until=date(9999, 4, 1)))
+    session.add(v)
+    with pytest.raises(ValidationError, match="valid_until"):
+        session.flush()
+    session.rollback()
+
+
+def test_quantity_true_sells_nothing(app, client, api_token, session):
+    from modules.convenience.models import Sale, SaleItem
+    from erp_core.context import acting_as
+    with acting_as("setup"):
+        session.add(SaleItem(code="JD-01", title="胶带", unit="卷", price=Decimal("3.50"), stock=5))
+        session.commit()
+    h = api_token("Front Desk")
+    for qty in (True, 1.5, "1.5", "1e309", 10 ** 30):
+        resp = client.post("/api/v1/convenience_sales/sell", headers=h, json={"lines": [{"code": "JD-01", "qty": qty}]})
+        assert resp.status_code in (400, 422), (qty, resp.status_code)
+    assert session.scalars(select(Sale)).all() == []

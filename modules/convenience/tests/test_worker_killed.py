@@ -73,9 +73,12 @@ def test_sigkilled_worker_leaves_no_half_written_sale(app, shelf, api_token, ses
         sellers = [threading.Thread(target=seller) for _ in range(4)]
         for t in sellers:
             t.start()
-        deadline = time.time() + 6
-        while time.time() < deadline:
-            time.sleep(0.4)
+        for round_ in range(5):
+            # wait until the (respawned) workers sell again, then kill one in the middle of the traffic
+            seen, deadline = sum(c in (200, 201) for c in codes), time.time() + 30
+            while sum(c in (200, 201) for c in codes) < seen + 2 and time.time() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.05 * round_)
             pids = subprocess.run(["pgrep", "-P", str(master.pid)], capture_output=True, text=True).stdout.split()
             if pids:
                 os.kill(int(pids[0]), signal.SIGKILL)

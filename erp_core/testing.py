@@ -274,3 +274,17 @@ def parallel(n, fn, timeout=120):
     for t in threads:
         t.join(timeout=timeout)
     return results
+
+
+def wait_until(page, expression, timeout=10):
+    """Poll a JavaScript expression until it is true. Playwright's ``wait_for_function``
+    evaluates its string with eval inside the page, which the app's CSP (no 'unsafe-eval')
+    refuses; ``page.evaluate`` goes through the DevTools protocol and is not affected."""
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        if page.evaluate(expression):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {expression}")
+        page.wait_for_timeout(50)

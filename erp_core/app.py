@@ -87,6 +87,10 @@ def create_app(config=None, **overrides):
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
     from .dashboard import bar_svg, line_svg
     app.jinja_env.globals.update(bar_svg=bar_svg, line_svg=line_svg)
+    from . import websecurity
+    websecurity.install(app)
+    from . import validation
+    validation.install(app)
     _install_request_hooks(app, csrf)
     return app
 
@@ -146,6 +150,12 @@ def _install_request_hooks(app, csrf):
         status = getattr(g, "houqin_status", None)
         if status and response.status_code == 200:
             response.status_code = status
+        return response
+
+    @app.after_request
+    def _audit_anchor(response):
+        from . import audit
+        audit.maybe_anchor(app)
         return response
 
     @app.errorhandler(UserError)

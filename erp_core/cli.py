@@ -256,7 +256,7 @@ def audit():
 @audit.command("verify")
 @click.pass_context
 def audit_verify(ctx):
-    """Recompute the audit hash chain; exit 1 if anything was altered."""
+    """Recompute the audit chain and check it against the anchors; exit 1 if anything was altered."""
     app = _app(ctx.find_root())
     with app.app_context():
         from . import audit as audit_mod
@@ -264,8 +264,26 @@ def audit_verify(ctx):
         ok, count, problems = audit_mod.verify(db.session)
         for p in problems:
             click.secho(p, fg="red")
+        if problems.first_bad is not None:
+            click.secho(f"first bad row: {problems.first_bad}", fg="red")
+        good = problems.last_good_anchor
+        click.echo("last good anchor: " + (f"row {good['id']} {good['hash'][:16]} ({good['kind']}, {good['ts']})"
+                                           if good else "none"))
         click.echo(f"{count} audit rows checked: {'chain intact' if ok else 'TAMPERED'}")
         sys.exit(0 if ok else 1)
+
+
+@audit.command("anchor")
+@click.pass_context
+def audit_anchor(ctx):
+    """Write the chain head, signed, to the anchor file outside the database (run daily)."""
+    app = _app(ctx.find_root())
+    with app.app_context():
+        from . import audit as audit_mod
+        from .extensions import db
+        line = audit_mod.anchor(db.session)
+        click.echo(f"anchored row {line['id']} {line['hash'][:16]} in {audit_mod.anchor_file()}"
+                   if line else "no audit rows yet")
 
 
 @audit.command("purge")
@@ -280,6 +298,48 @@ def audit_purge(ctx, days):
         n = audit_mod.purge(db.session, days or app.config["HOUQIN_AUDIT_RETENTION_DAYS"])
         db.session.commit()
         click.echo(f"{n} rows purged")
+
+
+@cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.pass_context
+def backup_cmd(ctx, path):
+    """Write every table to PATH (typed JSON lines; SQLite and PostgreSQL alike)."""
+    app = _app(ctx)
+    with app.app_context():
+        from .backup import backup
+        from .extensions import db
+        counts = backup(db.engine, path)
+    for name, n in counts.items():
+        click.echo(f"{name:<40}{n:>8}")
+    click.echo(f"{sum(counts.values())} rows in {len(counts)} tables -> {path}")
+
+
+@cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask: the database's current content is replaced.")
+@click.pass_context
+def restore_cmd(ctx, path, yes):
+    """Replace the database's content with a backup (run `upgrade` first), then check it."""
+    if not yes:
+        click.confirm("Replace everything in the database with the backup?", abort=True)
+    app = _app(ctx)
+    with app.app_context():
+        from . import audit as audit_mod
+        from .backup import restore
+        from .extensions import db
+        try:
+            counts = restore(db.engine, path)
+        except ValueError as exc:
+            raise click.ClickException(str(exc))
+        for name, n in counts.items():
+            click.echo(f"{name:<40}{n:>8}")
+        ok, count, problems = audit_mod.verify(db.session)
+        db.session.remove()
+    click.echo(f"{sum(counts.values())} rows restored; audit chain: {'intact' if ok else 'TAMPERED'}")
+    for p in problems:
+        click.secho(p, fg="red")
+    sys.exit(0 if ok else 1)
 
 
 @cli.group()

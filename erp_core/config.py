@@ -45,6 +45,13 @@ class DefaultConfig:
     WTF_CSRF_ENABLED = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # behind HTTPS set HOUQIN_COOKIE_SECURE=1: cookies are then never sent over plain HTTP
+    SESSION_COOKIE_SECURE = os.environ.get("HOUQIN_COOKIE_SECURE") == "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # one limit for the form and the token login, per account and per client address (websecurity)
+    HOUQIN_LOGIN_LIMIT_ENABLED = True
+    HOUQIN_LOGIN_LIMIT_ACCOUNT = os.environ.get("HOUQIN_LOGIN_LIMIT_ACCOUNT", "10 per 15 minutes")
+    HOUQIN_LOGIN_LIMIT_ADDRESS = os.environ.get("HOUQIN_LOGIN_LIMIT_ADDRESS", "50 per 15 minutes")
     AUTH_RATE_LIMITED = True
     AUTH_RATE_LIMIT = "10 per 20 second"
     RATELIMIT_ENABLED = True
@@ -57,6 +64,10 @@ class DefaultConfig:
     HOUQIN_TIMEZONE = "Asia/Shanghai"
     HOUQIN_DISABLED_MODULES = [m for m in os.environ.get("HOUQIN_DISABLED_MODULES", "").split(",") if m]
     HOUQIN_AUDIT_RETENTION_DAYS = int(os.environ.get("HOUQIN_AUDIT_RETENTION_DAYS", "3650"))
+    # audit chain key and anchor file live outside the database (see erp_core/audit.py)
+    HOUQIN_AUDIT_KEY = os.environ.get("HOUQIN_AUDIT_KEY")
+    HOUQIN_AUDIT_ANCHOR_FILE = os.environ.get("HOUQIN_AUDIT_ANCHOR_FILE")
+    HOUQIN_AUDIT_ANCHOR_SECONDS = int(os.environ.get("HOUQIN_AUDIT_ANCHOR_SECONDS", "3600"))
     HOUQIN_PRINT_PROCESSES = int(os.environ.get("HOUQIN_PRINT_PROCESSES", str(os.cpu_count() or 2)))
     FAB_PASSWORD_HASH_METHOD = "scrypt"
 
@@ -66,5 +77,8 @@ class TestConfig(DefaultConfig):
     WTF_CSRF_ENABLED = False
     AUTH_RATE_LIMITED = False
     RATELIMIT_ENABLED = False
+    HOUQIN_LOGIN_LIMIT_ENABLED = False   # the login-limit tests switch it on
     FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     SECRET_KEY = "test-only-secret-key-at-least-32-bytes-long"
+    HOUQIN_AUDIT_KEY = "test-only-audit-key"
+    HOUQIN_AUDIT_ANCHOR_SECONDS = 0      # tests anchor explicitly

@@ -68,14 +68,18 @@ class SettingsView(BaseView):
             if form.validate_on_submit():
                 logo = form.logo.data
                 data = logo.read() if logo else None
+                from .validation import sniff
                 if data is not None and len(data) > 512 * 1024:
                     form.logo.errors = [_("The logo is larger than 512 KB.")]
+                    status = 422
+                elif data and sniff(data) not in ("image/png", "image/jpeg"):
+                    form.logo.errors = [_("The logo must be a PNG or JPEG image (the file's content is not).")]
                     status = 422
                 else:
                     for field in ("hospital_name", "department_name", "address", "phone"):
                         setattr(settings, field, getattr(form, field).data or "")
                     if data:
-                        settings.logo, settings.logo_mimetype = data, logo.mimetype
+                        settings.logo, settings.logo_mimetype = data, sniff(data)
                     settings.papers = {f.name: request.form[f"paper__{f.name}"] for f in _paper_formats()
                                        if request.form.get(f"paper__{f.name}") in f.papers}
                     session.add(settings)

@@ -397,5 +397,6 @@ def locked(session, cls, id):
     writers anyway): use it before checking-then-changing shared state such as stock or
     an asset's availability, so two clerks cannot both succeed."""
     from sqlalchemy import select
+    audit.lock_head(session.connection())    # one lock order for every writer: no deadlocks
     return session.scalars(select(cls).where(cls.id == id).with_for_update()
                            .execution_options(populate_existing=True)).first()

@@ -5,21 +5,32 @@ from datetime import datetime
 from decimal import Decimal
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def neutral(text):
+    """Text that a spreadsheet would read as a formula (=HYPERLINK(…), +cmd…, -2+3, @SUM…)
+    is written with a leading apostrophe, so it shows as typed and never runs."""
+    text = str(text)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def _cell(value):
     if value is None:
         return ""
     if isinstance(value, (Decimal, int, float, datetime)):
         return value
-    return str(value)
+    return neutral(value)
 
 
 def to_csv(header, rows):
     buf = io.StringIO()
     buf.write("\ufeff")  # Excel opens UTF-8 Chinese correctly only with a BOM
     w = csv.writer(buf)
-    w.writerow([str(h) for h in header])
+    w.writerow([neutral(h) for h in header])
     for row in rows:
-        w.writerow(["" if v is None else str(v) for v in row])
+        w.writerow(["" if v is None else str(v) if isinstance(v, (Decimal, int, float, datetime)) else neutral(v)
+                    for v in row])
     return buf.getvalue().encode("utf-8")
 
 
@@ -28,7 +39,7 @@ def to_xlsx(header, rows, title="export"):
     wb = Workbook()
     ws = wb.active
     ws.title = str(title)[:31]
-    ws.append([str(h) for h in header])
+    ws.append([neutral(h) for h in header])
     for row in rows:
         ws.append([_cell(v).replace(tzinfo=None) if isinstance(v, datetime) else _cell(v) for v in row])
     out = io.BytesIO()

@@ -2,6 +2,7 @@
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal(10) ** 12
 
 
 def D(value):  # noqa: N802 - reads like a literal
@@ -9,10 +10,12 @@ def D(value):  # noqa: N802 - reads like a literal
     if isinstance(value, float):
         raise TypeError("money must not be a float")
     try:
-        result = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+        result = None if isinstance(value, (bool, list, dict)) else \
+            value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except InvalidOperation:
         result = None
-    if result is None or not result.is_finite():
+    # 10^12 is beyond any amount a hospital's logistics handles and within every Numeric column
+    if result is None or not result.is_finite() or abs(result) >= MAX_AMOUNT:
         from flask_babel import gettext as _
         from .errors import ValidationError
         raise ValidationError(_("Not an amount: %(value)s", value=str(value)[:40]))

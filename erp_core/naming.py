@@ -35,7 +35,9 @@ def _split(pattern, when):
 
 
 def next_name(connection, pattern, when=None):
+    from .audit import lock_head
     prefix, width = _split(pattern, when or now())
+    lock_head(connection)       # lock order: audit head, then counters and rows
     table = NamingSeries.__table__
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     stmt = (dialect.insert(table).values(key=prefix, current=1)

@@ -1,19 +1,25 @@
-"""FAB's security manager, minus what does not belong on a hospital intranet, and with the
-user's permissions loaded once per request (issue 17.6: FAB asked the database once per
-menu entry, ~56 statements per page)."""
+"""FAB's security manager, minus what does not belong on a hospital intranet, plus: the
+user's permissions loaded once per request (FAB asked the database once per menu entry,
+~56 statements per page); changing one's own password needs the current one, and any
+password change ends every other session of that user (see websecurity)."""
 from flask import flash, g, has_request_context, redirect
 from flask_appbuilder import expose
 from flask_appbuilder._compat import as_unicode
 from flask_appbuilder.security.decorators import no_cache
-from flask_appbuilder.security.forms import LoginForm_db
+from flask_appbuilder.security.forms import LoginForm_db, ResetPasswordForm
 from flask_appbuilder.security.sqla.manager import SecurityManager as FabSecurityManager
+from flask_appbuilder.security.sqla.models import assoc_permissionview_role
 from flask_appbuilder.security.views import AuthDBView as FabAuthDBView
 from flask_appbuilder.security.views import PermissionViewModelView as FabPermissionViewModelView
+from flask_appbuilder.security.views import ResetMyPasswordView as FabResetMyPasswordView
 from flask_appbuilder.security.views import RoleModelView as FabRoleModelView
 from flask_appbuilder.security.views import UserGroupModelView as FabUserGroupModelView
-from flask_babel import lazy_gettext as _l
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import login_user
-from flask_appbuilder.security.sqla.models import assoc_permissionview_role
+from werkzeug.security import check_password_hash
+from wtforms import PasswordField
+from wtforms.validators import DataRequired, ValidationError
 
 
 def role_pairs(sm, role_ids):
@@ -73,6 +79,22 @@ class PermissionViewModelView(FabPermissionViewModelView):
     label_columns = {**FabPermissionViewModelView.label_columns, "role": _l("Roles")}
 
 
+class ChangeMyPasswordForm(ResetPasswordForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()],
+                                     widget=BS3PasswordFieldWidget())
+
+    def validate_current_password(self, field):
+        user = getattr(g, "user", None)
+        if user is None or not user.is_authenticated or not user.password \
+                or not check_password_hash(user.password, field.data or ""):
+            raise ValidationError(_("The current password is not correct."))
+
+
+class ResetMyPasswordView(FabResetMyPasswordView):
+    # same class name: same endpoint and permission names as FAB's
+    form = ChangeMyPasswordForm
+
+
 class SecurityManager(FabSecurityManager):
     authdbview = AuthDBView
     groupmodelview = UserGroupModelView
@@ -80,6 +102,12 @@ class SecurityManager(FabSecurityManager):
     permissionviewmodelview = PermissionViewModelView
     # FAB's user statistics chart loads Google Charts from the internet.
     userstatschartview = None
+    resetmypasswordview = ResetMyPasswordView
+
+    def reset_password(self, userid, password):
+        super().reset_password(userid, password)
+        from .websecurity import password_changed
+        password_changed(userid)
 
     def _db_roles(self, user):
         roles = [self.get_public_role()] if user is None else self.get_user_roles(user)

@@ -64,7 +64,9 @@ def app(houqin_config, tmp_path_factory):
     from .config import TestConfig
     from .extensions import db
     url, pg = _database(tmp_path_factory)
-    application = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url, **houqin_config)
+    anchors = tmp_path_factory.mktemp("audit") / "audit_anchors.jsonl"
+    application = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url,
+                             **{"HOUQIN_AUDIT_ANCHOR_FILE": str(anchors), **houqin_config})
     application.test_client_class = _isolated_client_class()
     with application.app_context():
         migrate.upgrade(application)
@@ -112,6 +114,10 @@ def _houqin_clean(request):
                 for t in tables:
                     conn.execute(t.delete())
         db.session.remove()
+    # the audit anchors describe the rows just deleted
+    anchors = app.config.get("HOUQIN_AUDIT_ANCHOR_FILE")
+    if anchors and os.path.exists(anchors):
+        os.remove(anchors)
 
 
 @pytest.fixture
@@ -248,3 +254,37 @@ def browser_login(page, app, role):
     page.press("input[name=password]", "Enter")
     page.wait_for_load_state("networkidle")
     return name
+
+
+def parallel(n, fn, timeout=120):
+    """Run ``fn(i)`` for i in range(n) in n threads released together; returns the results
+    (an exception raised by ``fn`` is returned in its place)."""
+    import threading
+    barrier, results = threading.Barrier(n), [None] * n
+
+    def run(i):
+        try:
+            barrier.wait(timeout=timeout)
+            results[i] = fn(i)
+        except Exception as exc:     # reported to the test, not lost in the thread
+            results[i] = exc
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)
+    return results
+
+
+def wait_until(page, expression, timeout=10):
+    """Poll a JavaScript expression until it is true. Playwright's ``wait_for_function``
+    evaluates its string with eval inside the page, which the app's CSP (no 'unsafe-eval')
+    refuses; ``page.evaluate`` goes through the DevTools protocol and is not affected."""
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        if page.evaluate(expression):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {expression}")
+        page.wait_for_timeout(50)

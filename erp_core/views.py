@@ -14,12 +14,12 @@ from flask_appbuilder.api import BaseApi, safe
 from flask_appbuilder.security.decorators import has_access, protect
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import LargeBinary, inspect as sa_inspect
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from marshmallow import ValidationError as MarshmallowError
 from wtforms import HiddenField
 
-from . import actions, audit, display, document, fieldpolicy, showpage, workflow
+from . import actions, audit, display, document, fieldpolicy, showpage, validation, workflow
 from .document import SYSTEM_FIELDS
 from .errors import Conflict, NotFound, PermissionDenied, UserError, ValidationError
 from .exports import read_table, to_csv, to_xlsx
@@ -345,7 +345,7 @@ def attach(doc, upload):
     data = upload.read()
     if not data or len(data) > MAX_ATTACHMENT:
         raise ValidationError(_("Attachments are between 1 byte and 20 MB."))
-    if upload.mimetype not in ATTACHMENT_TYPES:
+    if upload.mimetype not in ATTACHMENT_TYPES or not validation.content_matches(data, upload.mimetype):
         raise ValidationError(_("Attach PDF, image, Word, Excel or ZIP files."))
     name = upload.filename.replace("/", "_").replace("\\", "_")[-200:]
     row = Attachment(doctype=type(doc).__name__, doc_id=doc.id, filename=name, mimetype=upload.mimetype,
@@ -412,7 +412,7 @@ def import_rows(api, upload):
     return created
 
 
-class DocumentApi(ModelRestApi):
+class DocumentApi(validation.RefusalsAs4xx, ModelRestApi):
     """Base of every generated ModelRestApi: JWT or browser session (CSRF checked in app.py)."""
     allow_browser_login = True
     method_permission_name = API_METHOD_ACTIONS
@@ -464,21 +464,29 @@ class DocumentApi(ModelRestApi):
 
     def post_headless(self):
         try:
-            fieldpolicy.check(self.datamodel.obj, None, self._body(), request_user(), True)
+            body = self._body()
+            fieldpolicy.check(self.datamodel.obj, None, body, request_user(), True)
+            validation.check_body(self.datamodel.obj, body)
             return super().post_headless()
         except (UserError, StaleDataError) as exc:
             return self._refuse(exc)
+        except (IntegrityError, DataError) as exc:
+            return self._refuse(validation.as_user_error(exc))
 
     def put_headless(self, pk):
         try:
             item = self._doc(pk)
             body = self._body()
+            # who may write what first (the value does not matter then), then the values
+            fieldpolicy.check(type(item), item, [k for k in body if k != "version"], request_user(), False)
+            validation.check_body(self.datamodel.obj, body)
             item.check_version(body.pop("version", request.headers.get("If-Match")))
-            fieldpolicy.check(type(item), item, body, request_user(), False)
             request._cached_json = (body, body)  # FAB re-reads the body: hand it the one without version
             return super().put_headless(pk)
         except (UserError, StaleDataError) as exc:
             return self._refuse(exc)
+        except (IntegrityError, DataError) as exc:
+            return self._refuse(validation.as_user_error(exc))
 
     def delete_headless(self, pk):
         try:
@@ -680,7 +688,7 @@ def register_documents(appbuilder, registry, documents):
             ext.apis[cls] = appbuilder.add_api(cls._api)
 
 
-class ActionApi(BaseApi):
+class ActionApi(validation.RefusalsAs4xx, BaseApi):
     """Base of a module's action endpoints. Each ``Action`` class attribute becomes a route
     (``Action.route``, default ``/<name>``) guarded by ``can_<permission>`` on this API's
     ``class_permission_name``; ``run()`` remains for read-only JSON endpoints."""
@@ -703,11 +711,16 @@ class ActionApi(BaseApi):
         """``work(body, user) -> dict``; body is the JSON object sent (or {} for a GET)."""
         try:
             body = actions.body_of_request() if (request.method == "GET" or request.data or body_required) else {}
+            validation.check_action_body(body)
             result = work(body, request_user())
             db.session.commit()
         except (UserError, StaleDataError) as exc:
             db.session.rollback()
             return respond(user_error_status(exc), {"message": str(exc)})
+        except validation.INPUT_ERRORS as exc:
+            db.session.rollback()
+            exc = validation.input_error(exc)
+            return respond(exc.status, {"message": str(exc)})
         return respond(status, result)
 
 
@@ -719,6 +732,7 @@ def _action_route(spec):
             if pk is not None and spec.doc is not None:
                 doc = spec.load(pk, request_user()) if spec.load else _scoped_doc(spec.doc, pk)
             raw = actions.body_of_request()
+            validation.check_action_body(raw)
             raw.update({k: v for k, v in kw.items() if k != "pk"})     # other URL parts are inputs too
             result = spec.execute(raw, request_user(), doc)
             payload = _action_result(result)
@@ -726,6 +740,10 @@ def _action_route(spec):
         except (UserError, StaleDataError) as exc:
             db.session.rollback()
             return respond(user_error_status(exc), {"message": str(exc) if isinstance(exc, UserError) else str(STALE)})
+        except validation.INPUT_ERRORS as exc:
+            db.session.rollback()
+            exc = validation.input_error(exc)
+            return respond(exc.status, {"message": str(exc)})
         return respond(spec.status, payload)
     route.__name__ = spec.name
     route.__doc__ = str(spec.label)

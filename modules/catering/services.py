@@ -243,9 +243,13 @@ def parse_key(key, with_ward=False):
     return day, slot, ward
 
 
-def satisfaction(year, month):
-    """Monthly mean rating (1–5) and count, per dish and per ward."""
+def satisfaction(year, month, user=None):
+    """Monthly mean rating (1–5) and count, per dish and per ward; for ``user``, only over the
+    orders that user may read (a ward nurse: her own wards), by the same record rule as lists."""
     rated = and_(Order.rating.is_not(None), extract("year", Order.day) == year, extract("month", Order.day) == month)
+    rule = rule_clause(Order, user) if user is not None else None
+    if rule is not None:
+        rated = and_(rated, rule)
     per_ward = db.session.execute(select(Ward.title, func.avg(Order.rating), func.count(Order.id))
                                   .join(Order, Order.ward_id == Ward.id).where(rated)
                                   .group_by(Ward.title).order_by(Ward.title)).all()

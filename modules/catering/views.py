@@ -82,7 +82,7 @@ class CateringApi(ActionApi):
     def satisfaction(self):
         def work(b, u):
             year, month = _period(b)
-            out = services.satisfaction(year, month)
+            out = services.satisfaction(year, month, u)
             return {k: [{**r, "rating": str(r["rating"])} for r in v] for k, v in out.items()}
         return self.run(work)
 

@@ -15,9 +15,10 @@ from .models import PAYMENT_METHODS, Sale, SaleItem, SaleLine, StockMove, Storag
 
 
 def _qty(value, allow_negative=False):
+    from erp_core.validation import check_integer
     try:
-        qty = int(value)
-    except (TypeError, ValueError):
+        qty = check_integer(value, 100_000)
+    except ValueError:
         raise ValidationError(_("The quantity must be a whole number."))
     if qty == 0 or (qty < 0 and not allow_negative):
         raise ValidationError(_("The quantity must be a positive whole number."))
@@ -104,10 +105,14 @@ def find_tag(tag):
 
 
 def next_tag():
-    """Tags are short and easy to read out: S0001, S0002 …"""
-    last = db.session.scalars(select(Storage.tag).order_by(Storage.id.desc()).limit(1)).first()
-    number = int(last[1:]) + 1 if last and last[1:].isdigit() else 1
-    return f"S{number:04d}"
+    """Tags are short and easy to read out: S0001, S0002 … They come from a naming counter
+    (one atomic increment in this transaction), so two check-ins never get the same tag;
+    tags already in use (typed by hand, or from before the counter) are skipped."""
+    from erp_core.naming import next_name
+    while True:
+        tag = next_name(db.session.connection(), "S.####")
+        if not find_tag(tag):
+            return tag
 
 
 def store(*, owner_name, phone, description, items_count=1, location="", tag=None, by):

@@ -268,7 +268,8 @@ def verify_clerk_pin(username, pin):
 
 
 def day_bounds(day):
-    start = datetime.combine(day, time.min, tzinfo=LOCAL_TZ)
+    from erp_core.validation import sane_day
+    start = datetime.combine(sane_day(day), time.min, tzinfo=LOCAL_TZ)
     return start, start + DAY
 
 

@@ -87,7 +87,13 @@ def _settlement_context(key):
     rows = settlement(year, month)
     keys = ["fee", "grade_deduction", "fines", "extra_deduction", "payable", "retention", "paid_now"]
     totals = {k: sum((r[k] for r in rows), Decimal("0.00")) for k in keys}
-    return {"rows": rows, "period": f"{year}-{month:02d}", "totals": totals, "number": f"JS-{year}-{month:02d}"}
+    from erp_core import audit
+    from erp_core.extensions import db
+    # the printed settlement carries the audit chain's head, anchored now: paper outside the database
+    line = audit.anchor(db.session)
+    head = f"#{line['id']} {line['hash'][:16]}" if line else "-"
+    return {"rows": rows, "period": f"{year}-{month:02d}", "totals": totals, "number": f"JS-{year}-{month:02d}",
+            "audit_head": head}
 
 
 def _template_keys(date=None, period=None):

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from erp_core.audit import jsonable
 from erp_core.context import acting_as, username_of
 from erp_core.errors import Conflict, NotFound, ValidationError
+from erp_core.document import locked
 from erp_core.extensions import db
 from erp_core.money import D, cents, half_up
 from erp_core.types import now
@@ -40,18 +41,19 @@ def create_assessment(contract, year, month, *, by):
         raise ValidationError(_("Only an active contract is assessed."))
     if contract.template is None:
         raise ValidationError(_("The contract has no assessment template."))
+    contract = locked(db.session, type(contract), contract.id)   # opening a month: one at a time per contract
     first = date(int(year), int(month), 1) if 1 <= int(month) <= 12 and 2000 <= int(year) <= 2100 else None
     if first is None:
         raise ValidationError(_("Give a real year and month."))
     if not (contract.start_date.replace(day=1) <= first <= contract.end_date):
         raise ValidationError(_("%(y)s-%(m)s is outside the contract's period %(start)s – %(end)s.", y=year, m=month,
                                 start=contract.start_date, end=contract.end_date))
-    exists = db.session.scalar(select(Assessment.id).where(Assessment.contract_id == contract.id,
+    exists = db.session.scalar(select(Assessment.name).where(Assessment.contract_id == contract.id,
                                                            Assessment.year == year, Assessment.month == month,
                                                            Assessment.workflow_state != "cancelled"))
     if exists:
-        raise Conflict(_("%(contract)s already has an assessment for %(y)s-%(m)s.", contract=contract.name, y=year,
-                         m=month))
+        raise Conflict(_("%(contract)s already has an assessment for %(y)s-%(m)s: %(name)s.", contract=contract.name,
+                         y=year, m=month, name=exists))
     with acting_as(username_of(by)):
         a = Assessment(contract=contract, year=year, month=month,
                        template_snapshot=json.dumps(contract.template.snapshot(), ensure_ascii=False),
@@ -89,7 +91,9 @@ def add_finding(a, *, item_code, area="", count=1, location="", note="", photo=N
         count = 0
     if count < 1:
         raise ValidationError(_("The count is a positive whole number."))
-    if photo is not None and (len(photo) > MAX_PHOTO or photo_type not in ("image/jpeg", "image/png", "image/webp")):
+    from erp_core.validation import sniff
+    if photo is not None and (len(photo) > MAX_PHOTO or photo_type not in ("image/jpeg", "image/png", "image/webp")
+                              or sniff(photo) != photo_type):
         raise ValidationError(_("The photo must be a JPEG, PNG or WebP image of at most 5 MB."))
     with acting_as(username_of(by)):
         a.findings.append(Finding(item_code=item_code, kind=kind, area=area, count=count, location=location, note=note,

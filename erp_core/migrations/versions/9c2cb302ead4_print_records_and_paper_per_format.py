@@ -1,7 +1,7 @@
 """print records and paper per format
 
 Revision ID: 9c2cb302ead4
-Revises: a985cb4fd02c
+Revises: 76b2bb5ea163
 Create Date: 2026-12-01 09:15:21.617261
 """
 from alembic import op
@@ -10,7 +10,7 @@ import erp_core.types
 
 
 revision = '9c2cb302ead4'
-down_revision = 'a985cb4fd02c'
+down_revision = '76b2bb5ea163'
 branch_labels = None
 depends_on = None
 

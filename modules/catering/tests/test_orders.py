@@ -222,3 +222,21 @@ def test_a_ward_nurse_orders_a_meal_in_her_page(app, session, client, login_as, 
     assert r.status_code == 403 and session.query(Order).count() == 1
     login_as(KITCHEN)
     assert client.get("/catering/order_meal/").status_code == 403
+
+
+def test_satisfaction_shows_a_ward_nurse_only_her_wards(app, session, client, api_token, kitchen_setup):
+    """Issue 18: /api/v1/catering/satisfaction showed every ward's average to a ward nurse."""
+    from sqlalchemy import update
+    from modules.catering.models import Order
+    orders = []
+    for ward in ("A", "B"):
+        orders.append(services.place_order(order_body(kitchen_setup, ward=ward), by=get_user(app, "Admin")))
+    session.commit()
+    session.execute(update(Order).values(rating=4))
+    session.commit()
+    day = orders[0].day
+    q = {"year": day.year, "month": day.month}
+    nurse = client.get("/api/v1/catering/satisfaction", headers=api_token("Ward Nurse"), query_string=q).json
+    assert [w["name"] for w in nurse["wards"]] == ["心内科一病区"]
+    admin = client.get("/api/v1/catering/satisfaction", headers=api_token("Admin"), query_string=q).json
+    assert sorted(w["name"] for w in admin["wards"]) == sorted(["心内科一病区", "骨科二病区"])

@@ -1,5 +1,5 @@
 """A clerk lends and takes back a wheelchair on the counter screen with the keyboard only."""
-from erp_core.testing import browser_login
+from erp_core.testing import browser_login, wait_until
 
 
 def test_lend_and_return_a_wheelchair_by_keyboard(app, page, wheelchair, shelf, tmp_path):
@@ -7,7 +7,7 @@ def test_lend_and_return_a_wheelchair_by_keyboard(app, page, wheelchair, shelf, 
     page.set_viewport_size({"width": 1366, "height": 768})
     page.goto(page.base_url + "/counter/")
     kb = page.keyboard
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'code'")
+    wait_until(page, "document.activeElement && document.activeElement.id === 'code'")
     kb.type("LY-001")
     kb.press("Enter")                                              # step 1: scan
     page.wait_for_selector("#lend-form:not([hidden])")
@@ -43,11 +43,11 @@ def test_sell_two_items_by_keyboard_on_a_tablet(app, page, wheelchair, shelf):
     page.set_viewport_size({"width": 800, "height": 1280})
     page.goto(page.base_url + "/counter/")
     kb = page.keyboard
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'code'")
+    wait_until(page, "document.activeElement && document.activeElement.id === 'code'")
     for code in ("JD-01", "ZB-01"):
         kb.type(code)
         kb.press("Enter")
-        page.wait_for_function(f"document.querySelector('#cart').innerText.includes('{'透明胶带' if code == 'JD-01' else '纸杯'}')")
+        wait_until(page, f"document.querySelector('#cart').innerText.includes('{'透明胶带' if code == 'JD-01' else '纸杯'}')")
     kb.press("Enter")                                              # empty code: checkout
     page.wait_for_selector("#checkout-form:not([hidden])")
     assert "¥8.50" in page.inner_text("#checkout-form")

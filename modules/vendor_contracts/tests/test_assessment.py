@@ -187,6 +187,9 @@ def test_filled_and_blank_forms_print_the_computed_totals(app, client, login_as,
     assert "医废收集" in text and "全扣" in text and "[90,+∞)" in text and "WenQuanYi" in fonts
     text, _f = pdf_text(client.get("/print/vendor_contracts.settlement/2026-05.pdf").data)
     assert "月度结算单" in text and "¥173,166.00" in text
+    from erp_core import audit       # issue 18.5: the settlement prints the anchored audit chain head
+    anchors, _forged = audit.read_anchors()
+    assert "审计链锚点" in text and anchors[-1]["hash"][:16] in text
     assert client.get("/print/vendor_contracts.settlement/2026-13.pdf").status_code == 404
 
 

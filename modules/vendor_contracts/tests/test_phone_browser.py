@@ -2,7 +2,7 @@
 import base64
 from decimal import Decimal
 
-from erp_core.testing import browser_login, get_user
+from erp_core.testing import browser_login, get_user, wait_until
 from modules.vendor_contracts import services
 from modules.vendor_contracts.models import Assessment
 
@@ -21,7 +21,7 @@ def test_record_a_finding_with_a_photo_on_a_phone(app, page, session, contract, 
     photo.write_bytes(PNG)
     page.set_input_files("#photo", str(photo))                     # the camera
     page.click("button[data-code=C1]")                               # tap 2: the item
-    page.wait_for_function("document.getElementById('score').textContent.trim() === '99.0'")
+    wait_until(page, "document.getElementById('score').textContent.trim() === '99.0'")
     assert page.inner_text("[data-count=C1]") == "1"
     assert page.evaluate("document.documentElement.scrollWidth") <= 390   # no sideways scrolling on a phone
     session.expire_all()

@@ -1,0 +1,148 @@
+"""Login limits shared by form and token login, server-side sessions, password change,
+security headers (issue 18.1)."""
+import uuid
+
+import pytest
+
+from erp_core.testing import PASSWORD, ensure_user
+from erp_core.websecurity import LoginLimiter, memory_store_warning, worker_count
+
+API = "/api/v1/sample_request/"
+
+
+@pytest.fixture
+def limited(app):
+    limiter = app.extensions["houqin_login_limiter"]
+    limiter.storage.reset()
+    app.config["HOUQIN_LOGIN_LIMIT_ENABLED"] = True
+    yield limiter
+    app.config["HOUQIN_LOGIN_LIMIT_ENABLED"] = False
+    limiter.storage.reset()
+
+
+def token_login(client, username, password, addr="10.0.0.1"):
+    return client.post("/api/v1/security/login", environ_base={"REMOTE_ADDR": addr},
+                       json={"username": username, "password": password, "provider": "db", "refresh": False})
+
+
+def form_login(client, username, password, addr="10.0.0.1"):
+    return client.post("/login/", data={"username": username, "password": password},
+                       environ_base={"REMOTE_ADDR": addr})
+
+
+def test_token_login_is_limited_per_account(app, client, limited):
+    name = ensure_user(app, "Sample Clerk")
+    codes = [token_login(client, name, "wrong", addr=f"10.0.1.{i}").status_code for i in range(15)]
+    assert codes[:10] == [401] * 10 and set(codes[10:]) == {429}
+    resp = token_login(client, name, PASSWORD, addr="10.0.2.1")
+    assert resp.status_code == 429 and int(resp.headers["Retry-After"]) > 0 and resp.json["message"]
+
+
+def test_form_and_token_login_share_one_counter(app, client, limited):
+    name = ensure_user(app, "Sample Clerk")
+    for _ in range(5):
+        assert form_login(app.test_client(), name, "wrong").status_code == 302     # back to the form
+    for _ in range(5):
+        assert token_login(client, name, "wrong").status_code == 401
+    assert form_login(app.test_client(), name, PASSWORD).status_code == 429
+    assert token_login(client, name, PASSWORD).status_code == 429
+
+
+def test_login_is_limited_per_client_address(app, client, limited):
+    for i in range(50):
+        token_login(client, f"nobody{i}", "x", addr="10.9.9.9")
+    assert token_login(client, ensure_user(app, "Sample Clerk"), PASSWORD, addr="10.9.9.9").status_code == 429
+    assert token_login(client, ensure_user(app, "Sample Clerk"), PASSWORD, addr="10.9.9.8").status_code == 200
+
+
+def test_successful_login_clears_the_account_count(app, client, limited):
+    name = ensure_user(app, "Sample Clerk")
+    for _ in range(9):
+        token_login(client, name, "wrong")
+    assert token_login(client, name, PASSWORD).status_code == 200
+    for _ in range(9):
+        assert token_login(client, name, "wrong").status_code == 401
+
+
+def test_limit_store_is_shared_between_workers_through_redis(app):
+    """Two limiters on one Redis URI (as two gunicorn workers would have) count together."""
+    uri = "redis://127.0.0.1:6379/15"
+    try:
+        import redis
+        redis.Redis.from_url(uri).ping()
+    except Exception:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    config = dict(app.config, RATELIMIT_STORAGE_URI=uri)
+    worker_a, worker_b = LoginLimiter(type("A", (), {"config": config})()), LoginLimiter(type("B", (), {"config": config})())
+    user = f"u-{uuid.uuid4().hex}"
+    for i in range(10):
+        assert (worker_a if i % 2 else worker_b).hit(user, f"a{i}") == 0
+    assert worker_a.hit(user, "z") > 0 and worker_b.hit(user, "y") > 0
+
+
+def test_memory_store_with_several_workers_warns():
+    assert worker_count(["/venv/bin/gunicorn", "-w", "4", "x:app"], {}) == 4
+    assert worker_count(["/venv/bin/gunicorn", "--workers=3"], {}) == 3
+    assert worker_count(["run.py"], {"GUNICORN_CMD_ARGS": "--workers 2"}) == 2
+    assert worker_count(["run.py", "serve"], {}) == 1
+    assert "Redis" in memory_store_warning("memory://", 4)
+    assert memory_store_warning("memory://", 1) is None
+    assert memory_store_warning("redis://127.0.0.1:6379", 4) is None
+
+
+def can_sign_in(app, name, password):
+    c = app.test_client()
+    form_login(c, name, password)
+    return c.get(API).status_code == 200
+
+
+def _copy_cookie(src, dst):
+    cookie = src.get_cookie("session")
+    dst.set_cookie("session", cookie.value)
+
+
+def test_copied_cookie_stops_working_after_logout(app, client, login_as):
+    login_as("Sample Clerk")
+    thief = app.test_client()
+    _copy_cookie(client, thief)
+    assert thief.get(API).status_code == 200
+    client.get("/logout/")
+    assert thief.get(API).status_code == 401
+    assert client.get(API).status_code == 401
+
+
+def test_changing_password_needs_the_current_one_and_ends_other_sessions(app, client, login_as):
+    name = login_as("Sample Clerk", username=f"pw_{uuid.uuid4().hex[:8]}")
+    thief = app.test_client()
+    _copy_cookie(client, thief)
+    new = "New-Password-9x!"
+    resp = client.post("/resetmypassword/form", data={"current_password": "wrong", "password": new,
+                                                      "conf_password": new})
+    assert resp.status_code == 200        # the form again, with the error
+    assert not can_sign_in(app, name, new)
+    assert thief.get(API).status_code == 200
+    resp = client.post("/resetmypassword/form", data={"current_password": PASSWORD, "password": new,
+                                                      "conf_password": new})
+    assert resp.status_code == 302
+    assert thief.get(API).status_code == 401          # the copied cookie is signed out
+    assert client.get(API).status_code == 200         # the one who changed it stays in
+    assert can_sign_in(app, name, new) and not can_sign_in(app, name, PASSWORD)
+
+
+def test_admin_password_reset_ends_the_users_sessions(app, client, login_as):
+    name = login_as("Sample Clerk", username=f"rs_{uuid.uuid4().hex[:8]}")
+    with app.app_context():
+        user = app.appbuilder.sm.find_user(username=name)
+        app.appbuilder.sm.reset_password(user.id, "Another-Passw0rd!")
+    assert client.get(API).status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/login/", API, "/api/v1/_openapi"])
+def test_security_headers(client, path):
+    h = client.get(path).headers
+    csp = h["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'self'" in csp
+    assert "http:" not in csp and "https:" not in csp and "*" not in csp
+    assert h["X-Frame-Options"] == "SAMEORIGIN"
+    assert h["X-Content-Type-Options"] == "nosniff"
+    assert h["Referrer-Policy"] == "same-origin"

@@ -125,7 +125,7 @@ def _documents(app):
 def demo_rows(app):
     from erp_core.demo import load_demo
     with app.app_context():
-        password = load_demo(app)
+        password = load_demo(app).password     # every demo user shares it
         empty = []
         for cls in _documents(app):
             if clone_rows(cls, ROWS) is None:

@@ -541,7 +541,8 @@ class PaymentRule(Document):
         label_columns = {"contract": _l("Contract"), "kind": _l("Rule"), "percents": _l("Deduction % by grade"),
                          "threshold": _l("Threshold score"), "floor": _l("Floor score"),
                          "amount_per_point": _l("Money per point"), "below_floor_action": _l("Action below the floor"),
-                         "expression": _l("Paid % formula"), "incident": _l("Incident type"), "amount": _l("Fine")}
+                         "expression": _l("Paid % formula"), "incident": _l("Incident type"), "amount": _l("Fine"),
+                         "wording": _l("Wording on the form"), "grade": _l("Grade")}
         description_columns = {"kind": _l("band_percent, per_point, formula or fine"),
                                "percents": _l("Empty: the grade band's own deduction %"),
                                "expression": _l("e.g. 15 + score (paid %, 0-100); functions min, max, if, round, abs"),

@@ -113,6 +113,33 @@ class AuditLogView(ModelView):
                      "docname": _l("Number"), "data": _l("Details"), "prev_hash": _l("Previous hash"),
                      "hash": _l("Hash")}
     base_order = ("id", "desc")
+    formatters_columns = {"data": lambda data: audit_details(data)}
+
+
+def audit_details(data):
+    """An audit row's JSON as people read it: times in the hospital's zone to the minute,
+    changes as "field: old → new" (the stored text itself is what the hash covers)."""
+    import json
+    import re
+    from datetime import datetime
+    from .display import format_datetime_local
+
+    def value(v):
+        if isinstance(v, str) and re.match(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", v):
+            try:
+                return format_datetime_local(datetime.fromisoformat(v))
+            except ValueError:
+                return v
+        if isinstance(v, list):
+            return " → ".join(str(value(x)) for x in v)
+        if isinstance(v, dict):
+            return "; ".join(f"{k}: {value(x)}" for k, x in v.items())
+        return "" if v is None else v
+    try:
+        parsed = json.loads(data or "{}")
+    except ValueError:
+        return data
+    return value(parsed) if isinstance(parsed, dict) else data
 
 
 def pdf_response(pdf, filename):

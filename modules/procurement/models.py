@@ -320,7 +320,7 @@ class Bid(Document):
         generic_create = False          # recorded only through the tender's bid desk (services.record_bid)
         allow_on_submit = ("bond_refunded_at",)
         list_columns = ["name", "tender", "vendor", "submitted_at", "bond_paid", "status", "price", "total_score", "rank"]
-        search_columns = ["name", "tender", "vendor", "status"]
+        search_columns = ["name", "tender", "status"]      # each related filter costs two statements
         fields = {"bond_paid": LATER}   # everything else is the sealed bid and the evaluation
         show_columns = ["name", "tender", "vendor", "submitted_at", "bond_paid", "bond_refunded_at", "receipt_hash",
                         "label", "status", "invalid_reason", "technical", "price", "technical_score", "price_score",

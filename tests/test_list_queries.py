@@ -47,7 +47,7 @@ def clone_rows(cls, n):
         for name in unique:
             col = table.c[name]
             value = row.get(name)
-            if value is None:
+            if value is None or col.foreign_keys:     # keep references valid (PostgreSQL checks them)
                 continue
             if isinstance(col.type, String):
                 suffix = f"~{i}"

@@ -33,14 +33,8 @@ class ActionPageView(BaseView):
                                         message=_("You do not have permission to do this.")), 403
         status = 200
         if request.method == "POST":
-            try:
-                result = spec.execute(actions.body_of_request(), user)
-                db.session.commit()
-            except UserError as exc:
-                db.session.rollback()
-                flash(str(exc), "danger")
-                status = exc.status
-            else:
+            result, status = run_on_page(spec, actions.body_of_request(), user)
+            if status == 200:
                 flash(_("Done: %(what)s", what=result.get("name", spec.label) if isinstance(result, dict)
                         else getattr(result, "name", spec.label)), "success")
                 target = spec.list_of or (type(result) if hasattr(result, "_meta") else None)
@@ -48,3 +42,16 @@ class ActionPageView(BaseView):
                 if view is not None:
                     return redirect(url_for(f"{view.__name__}.list"))
         return self.render_template("houqin/action_page.html", a=spec), status
+
+
+def run_on_page(spec, raw, user):
+    """Run ``spec`` from a page's form: ``(result, 200)`` committed, or ``(None, 4xx)`` rolled
+    back with the refusal flashed, so the page shows it in words with what was typed."""
+    try:
+        result = spec.execute(raw, user)
+        db.session.commit()
+    except UserError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return None, exc.status
+    return result, 200

@@ -200,8 +200,10 @@ class Action:
         """Authorize, parse, check the state, run, audit. The caller commits."""
         from . import audit
         from .extensions import db
+        from .validation import check_action_body
         if user is None or not self.permitted(user):
             raise PermissionDenied(_("You do not have permission to do this."))
+        check_action_body(raw)           # bounds on anything received, whichever path it came by
         given = doc is not None
         if given:                      # by its id: the state decides before the inputs are read
             self._check_state(doc)

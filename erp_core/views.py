@@ -540,15 +540,7 @@ class DocumentApi(validation.RefusalsAs4xx, ModelRestApi):
         spec = actions.find(self.datamodel.obj, name)
         if spec is None:
             return self.response(404, message=_("Not found."))
-        try:
-            if not spec.permitted(request_user()):     # before the record: its existence does not leak
-                raise PermissionDenied(_("You do not have permission to do this."))
-            result = spec.execute(actions.body_of_request(), request_user(), self._doc(pk))
-            payload = _action_result(result)
-            self.datamodel.session.commit()
-        except (UserError, StaleDataError) as exc:
-            return self._refuse(exc)
-        return respond(spec.status, payload)
+        return _answer_action(spec, lambda: self._doc(pk))
 
     @expose("/<int:pk>/history", methods=["GET"])
     @protect()
@@ -727,27 +719,36 @@ class ActionApi(validation.RefusalsAs4xx, BaseApi):
 def _action_route(spec):
     def route(self, **kw):
         pk = kw.get("pk")
-        try:
-            doc = None
-            if pk is not None and spec.doc is not None:
-                doc = spec.load(pk, request_user()) if spec.load else _scoped_doc(spec.doc, pk)
-            raw = actions.body_of_request()
-            validation.check_action_body(raw)
-            raw.update({k: v for k, v in kw.items() if k != "pk"})     # other URL parts are inputs too
-            result = spec.execute(raw, request_user(), doc)
-            payload = _action_result(result)
-            db.session.commit()
-        except (UserError, StaleDataError) as exc:
-            db.session.rollback()
-            return respond(user_error_status(exc), {"message": str(exc) if isinstance(exc, UserError) else str(STALE)})
-        except validation.INPUT_ERRORS as exc:
-            db.session.rollback()
-            exc = validation.input_error(exc)
-            return respond(exc.status, {"message": str(exc)})
-        return respond(spec.status, payload)
+        if pk is None or spec.doc is None:
+            load = lambda: None  # noqa: E731
+        else:
+            load = lambda: spec.load(pk, request_user()) if spec.load else _scoped_doc(spec.doc, pk)  # noqa: E731
+        return _answer_action(spec, load, {k: v for k, v in kw.items() if k != "pk"})
     route.__name__ = spec.name
     route.__doc__ = str(spec.label)
     return expose(spec.route or f"/{spec.name}", methods=list(spec.methods))(protect()(safe(route)))
+
+
+def _answer_action(spec, load, url_inputs=None):
+    """Run ``spec`` for an API request and answer in JSON: the permission before the record
+    (its existence does not leak), one transaction, a translated 4xx on a refusal."""
+    try:
+        user = request_user()
+        if not spec.permitted(user):
+            raise PermissionDenied(_("You do not have permission to do this."))
+        doc = load()
+        raw = actions.body_of_request()
+        raw.update(url_inputs or {})            # other URL parts are inputs too
+        payload = _action_result(spec.execute(raw, user, doc))
+        db.session.commit()
+    except (UserError, StaleDataError) as exc:
+        db.session.rollback()
+        return respond(user_error_status(exc), {"message": str(exc) if isinstance(exc, UserError) else str(STALE)})
+    except validation.INPUT_ERRORS as exc:
+        db.session.rollback()
+        exc = validation.input_error(exc)
+        return respond(exc.status, {"message": str(exc)})
+    return respond(spec.status, payload)
 
 
 def _action_result(result):

@@ -138,7 +138,7 @@ class OrderMealView(BaseView):
     def new(self):
         from flask import flash, redirect, url_for
         from erp_core import actions
-        from erp_core.errors import UserError
+        from erp_core.action_views import run_on_page
         from erp_core.permissions import request_user, rule_clause
         from .models import DailyMenu, Diet, Ward
         user = request_user()
@@ -161,14 +161,8 @@ class OrderMealView(BaseView):
             raw = {k: form.get(k) for k in ("ward", "bed", "patient_name", "inpatient_no", "diet", "allergies",
                                             "instructions") if form.get(k)}
             raw.update(order_for="patient", slot=slot.code if slot else "", day=day.isoformat(), lines=lines)
-            try:
-                result = actions.named("Order", "place").execute(raw, user)
-                db.session.commit()
-            except UserError as exc:
-                db.session.rollback()
-                flash(str(exc), "danger")
-                status = exc.status
-            else:
+            result, status = run_on_page(actions.named("Order", "place"), raw, user)
+            if status == 200:
                 flash(_("Ordered: %(name)s", name=result["name"]), "success")
                 return redirect(url_for("OrderView.show", pk=result["id"]))
         return self.render_template("catering/order_meal.html", wards=wards, slots=slots, slot=slot, day=day,

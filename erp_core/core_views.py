@@ -206,3 +206,83 @@ class PrintView(BaseView):
             audit.record(db.session, d, "print", format=fmt.name, batch=True)
         db.session.commit()
         return pdf_response(pdf, f"{fmt.name}-batch.pdf")
+
+
+JOB_STATES = {"queued": _l("Queued"), "running": _l("Running"), "done": _l("Done"), "failed": _l("Failed")}
+
+
+class JobRunView(ModelView):
+    """Background job runs (erp_core/jobs.py): what ran, for whom, how it ended; a failed
+    run's error is on its page."""
+    from .jobs import JobRun
+    datamodel = SQLAInterface(JobRun)
+    class_permission_name = "JobRun"
+    method_permission_name = {"list": "read", "show": "read"}
+    include_route_methods = {"list", "show"}
+    list_title = show_title = _l("Background jobs")
+    list_columns = ["name", "state", "enqueued_by", "enqueued_at", "started_at", "finished_at", "result"]
+    show_columns = ["name", "args", "state", "enqueued_by", "enqueued_at", "started_at", "finished_at",
+                    "attempts", "result", "error"]
+    search_columns = ["name", "state", "enqueued_by"]
+    label_columns = {"name": _l("Job"), "args": _l("Arguments"), "state": _l("State"), "enqueued_by": _l("Requested by"),
+                     "enqueued_at": _l("Requested at"), "started_at": _l("Started"), "finished_at": _l("Finished"),
+                     "attempts": _l("Attempts"), "result": _l("Result"), "error": _l("Error")}
+    base_order = ("id", "desc")
+    formatters_columns = {"state": lambda s: str(JOB_STATES.get(s, s))}
+    del JobRun
+
+
+class NotificationView(BaseView):
+    """The signed-in user's own notifications; another user's are a 404."""
+    route_base = "/notifications"
+    default_view = "index"
+    class_permission_name = "Notification"
+    method_permission_name = {"index": "read", "show": "read", "mark_read": "write", "mark_all_read": "write"}
+
+    def _own(self, note_id):
+        from .notify import Notification
+        user = request_user()
+        note = db.session.get(Notification, note_id)
+        if note is None or user is None or note.user_id != user.id:
+            raise NotFound(_("No such notification."))
+        return note
+
+    @expose("/", methods=["GET"])
+    @has_access
+    def index(self):
+        from sqlalchemy import select
+        from .notify import Notification
+        user = request_user()
+        notes = db.session.scalars(select(Notification).where(Notification.user_id == user.id)
+                                   .order_by(Notification.id.desc()).limit(200)).all()
+        return self.render_template("houqin/notifications.html", notes=notes, title=_("Notifications"))
+
+    @expose("/<int:note_id>", methods=["GET"])
+    @has_access
+    def show(self, note_id):
+        note = self._own(note_id)
+        return self.render_template("houqin/notifications.html", notes=[note], title=note.subject, single=True)
+
+    @expose("/<int:note_id>/read", methods=["POST"])
+    @has_access
+    def mark_read(self, note_id):
+        from .types import now
+        note = self._own(note_id)
+        if note.read_at is None:
+            note.read_at = now()
+            db.session.commit()
+        if request.form.get("open") and note.link:
+            return redirect(note.link)
+        return redirect(url_for("NotificationView.index"))
+
+    @expose("/read-all", methods=["POST"])
+    @has_access
+    def mark_all_read(self):
+        from sqlalchemy import update
+        from .notify import Notification
+        from .types import now
+        user = request_user()
+        db.session.execute(update(Notification).where(Notification.user_id == user.id,
+                                                      Notification.read_at.is_(None)).values(read_at=now()))
+        db.session.commit()
+        return redirect(url_for("NotificationView.index"))

@@ -2,6 +2,7 @@ from flask_babel import lazy_gettext as _l
 
 from erp_core.hookspecs import hookimpl
 
+from . import jobs  # noqa: F401  (declares the desk's periodic jobs)
 from .models import AUDITOR, DISPATCHER, FRONT_DESK, LEADER, MANAGER, REQUESTER, TECHNICIAN
 
 ALL = ["read", "create", "write", "delete", "print", "export", "import"]

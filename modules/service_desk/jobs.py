@@ -6,22 +6,14 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from erp_core.extensions import db
+from erp_core.jobs import job
+from erp_core.notify import notify
 from erp_core.types import now
 
-from .models import CLOSED, COMPLETED, MANAGER, OPEN_STATES, Notice, Team, WorkOrder
-
-SENT = []      # what was sent when erp_core has no notify facility (kept for tests)
-
+from .models import COMPLETED, MANAGER, OPEN_STATES, Notice, WorkOrder
 
 def send(recipients, subject, body, link=None, key=None):
-    """erp_core.notify when present (it sends once per key); else remember the message."""
-    try:
-        from erp_core.notify import notify
-    except ImportError:
-        if key is None or all(m["key"] != key for m in SENT):
-            SENT.append({"to": [getattr(r, "username", r) for r in recipients if r is not None], "subject": str(subject),
-                         "body": str(body), "link": link, "key": key})
-        return
+    """erp_core.notify: one message per person and key, however often a job reruns."""
     notify([r for r in recipients if r is not None], subject, body, link=link, key=key)
 
 
@@ -29,11 +21,7 @@ def _link(wo):
     return f"/service_desk/work_order/show/{wo.id}"
 
 
-def _managers():
-    from flask_appbuilder.security.sqla.models import Role, User
-    return db.session.scalars(select(User).where(User.roles.any(Role.name == MANAGER), User.active.is_(True))).all()
-
-
+@job("service_desk.warn_due", every=timedelta(minutes=5))
 def warn_due(at=None):
     """Orders whose response or resolution falls due within 30 minutes: tell the technician
     (or the team leader when nobody has taken it yet), once."""
@@ -52,23 +40,24 @@ def warn_due(at=None):
     return len(rows)
 
 
+@job("service_desk.escalate_breaches", every=timedelta(minutes=5))
 def escalate_breaches(at=None):
     """Orders past their due time: mark the breach and tell the team leader and the managers."""
     at = at or now()
     rows = db.session.scalars(select(WorkOrder).where(
         WorkOrder.status.in_(OPEN_STATES), WorkOrder.breached_at.is_(None),
         or_(WorkOrder.response_due < at, WorkOrder.resolution_due < at))).all()
-    managers = _managers()
     for wo in rows:
         wo.breached_at = min(d for d in (wo.response_due, wo.resolution_due) if d is not None)
         leader = wo.team.leader if wo.team else None
-        send([leader, *managers], _("%(doc)s missed its SLA", doc=wo.name),
+        send([leader, MANAGER], _("%(doc)s missed its SLA", doc=wo.name),
              _("%(cat)s at %(loc)s, team %(team)s", cat=wo.category.title, loc=wo.location.path_text if wo.location else "",
                team=wo.team.title if wo.team else "-"), link=_link(wo), key=f"breach:{wo.id}")
     db.session.flush()
     return len(rows)
 
 
+@job("service_desk.remind_ratings", every=timedelta(hours=1))
 def remind_ratings(at=None):
     """One reminder per unrated completed order, a day after completion."""
     at = at or now()
@@ -84,6 +73,7 @@ def remind_ratings(at=None):
     return len(rows)
 
 
+@job("service_desk.close_rating_window", every=timedelta(hours=1))
 def close_rating_window(at=None):
     """Completed orders whose rating window has passed are closed unrated."""
     from .services import _close, rating_days
@@ -96,6 +86,7 @@ def close_rating_window(at=None):
     return len(rows)
 
 
+@job("service_desk.publish_notices", every=timedelta(minutes=5))
 def publish_notices(at=None):
     """Scheduled notices go out when their validity begins; published ones expire."""
     from .services import _notify_notice
@@ -110,10 +101,3 @@ def publish_notices(at=None):
         n.status = "expired"
     db.session.flush()
     return len(due) + len(old)
-
-
-TASKS = {"service_desk.warn_due": (warn_due, timedelta(minutes=5)),
-         "service_desk.escalate_breaches": (escalate_breaches, timedelta(minutes=5)),
-         "service_desk.remind_ratings": (remind_ratings, timedelta(hours=1)),
-         "service_desk.close_rating_window": (close_rating_window, timedelta(hours=1)),
-         "service_desk.publish_notices": (publish_notices, timedelta(minutes=5))}

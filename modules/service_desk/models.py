@@ -91,9 +91,9 @@ class Category(Document):
             raise ValidationError(_("Unknown kind of work: %(k)s", k=self.kind))
         seen, node = set(), self.parent
         while node is not None:           # no loops in the tree
-            if node is self or node.id in seen:
+            if node is self or id(node) in seen:
                 raise ValidationError(_("A category cannot be its own ancestor."))
-            seen.add(node.id)
+            seen.add(id(node))
             node = node.parent
 
 
@@ -156,9 +156,9 @@ class Location(Document):
             self.qr_token = secrets.token_urlsafe(12)
         seen, node = set(), self.parent
         while node is not None:
-            if node is self or node.id in seen:
+            if node is self or id(node) in seen:
                 raise ValidationError(_("A location cannot be within itself."))
-            seen.add(node.id)
+            seen.add(id(node))
             node = node.parent
 
 

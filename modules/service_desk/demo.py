@@ -110,9 +110,13 @@ def load(session, days=91, per_day=35, seed=20261201):
         session.add_all(locations)
         vendors = _vendor_codes(session)
         teams, n = {}, 1
-        leaders = _technicians(["钱班长"], 0)
+        sm = current_app.appbuilder.sm
+        demo_tech, demo_leader = sm.find_user(username="technician"), sm.find_user(username="team_leader")
+        leaders = [demo_leader] if demo_leader is not None else _technicians(["钱班长"], 0)
         for code, title, vendor, served, names in TEAMS:
             techs = _technicians(names, n)
+            if code == "SD" and demo_tech is not None:       # the demo's technician login has orders to see
+                techs.append(demo_tech)
             n += len(names)
             t = Team(code=code, title=title, vendor_code=(vendors.get(vendor, "") if vendor else ""),
                      vendor_name=vendor or "", calendar=office if code in ("SS", "JX") else h24,

@@ -201,6 +201,9 @@ def intake(*, category, urgency="normal", description="", source="hotline", loca
         db.session.flush()
         audit.record(db.session, link_to, "duplicate_linked", request=req.name)
         return req, None
+    # every writer takes the audit head lock at its flush anyway; taking it before looking makes two
+    # dispatchers taking the same call end in one request and one 409, not two requests
+    audit.lock_head(db.session.connection())
     dup = find_duplicate(category, location)
     if dup is not None and not force:
         err = Conflict(_("%(doc)s is already open for %(cat)s at %(loc)s: link this call to it, or take it as a new "

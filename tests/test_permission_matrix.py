@@ -12,7 +12,8 @@ from erp_core.testing import ensure_user, PASSWORD
 
 PUBLIC = {"AuthDBView.login", "AuthDBView.logout", "LocaleView.index", "UtilView.back",
           "SecurityApi.login", "SecurityApi.refresh", "DashboardView.index", "static",
-          "appbuilder.static", "OpenApi.get"}
+          "appbuilder.static", "OpenApi.get",
+          "QrFormView.form"}   # service_desk: login-free, bound by a signed token, rate-limited
 
 
 def _views(app):

@@ -278,3 +278,5 @@ def register(appbuilder):
     appbuilder.add_api(DeskWallApi)
     appbuilder.add_view(FiguresView, "DeskFigures", label=_l("Service figures"), icon="fa-bar-chart",
                         category="service_desk", href="/service_desk/figures/")
+    from .screens import register as register_screens
+    register_screens(appbuilder)

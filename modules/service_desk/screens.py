@@ -1,0 +1,203 @@
+"""The desk's screens: the login-free QR request form (bound to a room or asset by a signed
+token) and the TV wall. They call the core's services; they never write models themselves.
+
+The QR form is the one page here without a login: what it may do is limited by the token
+(one location, one new request) and by rate limits per device, per client address and per
+location, counted in erp_core's login limiter store (Redis in production, so the limits hold
+across workers)."""
+import hashlib
+import io
+import secrets
+
+from flask import current_app, make_response, render_template, request
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+
+from erp_core import validation
+from erp_core.context import acting_as
+from erp_core.errors import NotFound, UserError, ValidationError
+from erp_core.extensions import db
+
+from . import services
+from .models import KINDS, URGENCIES, Category, Location
+
+QR_SALT = "service_desk.qr"
+DEVICE_COOKIE = "hq_desk_device"
+PHOTO_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+QR_KINDS = ("repair", "cleaning", "service")          # porters and paid home repairs are booked by staff
+
+
+# --- the signed token ---------------------------------------------------------------------
+
+def _signer():
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=QR_SALT)
+
+
+def qr_token(location):
+    """What the QR code carries: the location's random token, signed (not its id or code)."""
+    return _signer().dumps(location.qr_token)
+
+
+def qr_url(location, external=True):
+    from flask import url_for
+    return url_for("QrFormView.form", token=qr_token(location), _external=external)
+
+
+def location_for(token):
+    try:
+        raw = _signer().loads(str(token or "")[:200])
+    except BadSignature:
+        raise NotFound(_("This QR code is not valid. Call the service desk."))
+    loc = db.session.scalars(select(Location).where(Location.qr_token == str(raw), Location.active.is_(True))).first()
+    if loc is None:
+        raise NotFound(_("This QR code is not valid. Call the service desk."))
+    return loc
+
+
+# --- the photo ----------------------------------------------------------------------------
+
+def photo_limit():
+    return int(current_app.config.get("SERVICE_DESK_PHOTO_MAX", 5 * 1024 * 1024))
+
+
+def checked_photo(upload, label):
+    """The photo as a safe upload, or None. Judged by its content (magic bytes), not by its
+    name or claimed type; a name with a path in it is refused; stored under a name we make."""
+    if upload is None or not upload.filename:
+        return None
+    name = upload.filename
+    if any(t in name for t in ("/", "\\", "\x00", "..")) or name.startswith("~"):
+        raise ValidationError(_("The photo's file name is not allowed."))
+    data = upload.stream.read(photo_limit() + 1)
+    if not data:
+        raise ValidationError(_("The photo is empty."))
+    if len(data) > photo_limit():
+        raise ValidationError(_("The photo is larger than %(mb)s MB.", mb=photo_limit() // (1024 * 1024)))
+    kind = validation.sniff(data)
+    if kind not in PHOTO_TYPES:
+        raise ValidationError(_("Send a photo (JPEG, PNG or WebP)."))
+    return FileStorage(stream=io.BytesIO(data), filename=f"{label}.{PHOTO_TYPES[kind]}", content_type=kind)
+
+
+# --- the rate limit -----------------------------------------------------------------------
+
+def _limiter():
+    """erp_core's login limiter store, with the QR form's own windows."""
+    from limits import parse
+    from limits.strategies import MovingWindowRateLimiter
+    store = current_app.extensions["houqin_login_limiter"].storage
+    cfg = current_app.config
+    return MovingWindowRateLimiter(store), [
+        (parse(cfg.get("SERVICE_DESK_QR_LIMIT_DEVICE", "5 per hour")), "houqin-qr-device"),
+        (parse(cfg.get("SERVICE_DESK_QR_LIMIT_ADDRESS", "30 per hour")), "houqin-qr-address"),
+        (parse(cfg.get("SERVICE_DESK_QR_LIMIT_LOCATION", "10 per hour")), "houqin-qr-location")]
+
+
+def rate_hit(device, address, location):
+    """Count one submission; True if it is within every limit."""
+    limiter, items = _limiter()
+    ok = True
+    for (item, ns), ident in zip(items, (device, address, location.qr_token)):
+        ok = limiter.hit(item, ns, ident) and ok
+    return ok
+
+
+def _device():
+    value = request.cookies.get(DEVICE_COOKIE, "")
+    if not (16 <= len(value) <= 64 and value.replace("-", "").replace("_", "").isalnum()):
+        value = secrets.token_urlsafe(18)
+    return value
+
+
+def _address():
+    return request.remote_addr or "-"
+
+
+def qr_categories():
+    return db.session.scalars(select(Category).where(Category.active.is_(True), Category.kind.in_(QR_KINDS))
+                              .order_by(Category.sort, Category.code)).all()
+
+
+class QrFormView(BaseView):
+    """/service_desk/qr/<signed token>: the phone form a room's or asset's QR code opens.
+    Login-free on purpose (a patient's visitor or a cleaner can report a leak); see the module
+    docstring for what limits it."""
+    route_base = "/service_desk/qr"
+
+    def _page(self, loc, device, status=200, **kw):
+        html = render_template("service_desk/qr_form.html", loc=loc, categories=qr_categories(),
+                               urgencies=URGENCIES, kinds=KINDS, form=request.form, **kw)
+        resp = make_response(html, status)
+        resp.set_cookie(DEVICE_COOKIE, device, max_age=365 * 86400, httponly=True, samesite="Lax",
+                        secure=request.is_secure)
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
+
+    @expose("/<token>", methods=["GET", "POST"])
+    def form(self, token):
+        device = _device()
+        try:
+            loc = location_for(token)
+        except NotFound as exc:
+            return render_template("service_desk/qr_form.html", loc=None, error=str(exc)), 404
+        if request.method == "GET":
+            return self._page(loc, device)
+        if not rate_hit(hashlib.sha256(device.encode()).hexdigest(), _address(), loc):
+            return self._page(loc, device, 429, error=_("Too many requests from here. Please call the service "
+                                                        "desk hotline instead."))
+        try:
+            done = self._submit(loc, device)
+        except UserError as exc:
+            db.session.rollback()
+            return self._page(loc, device, exc.status, error=str(exc))
+        return self._page(loc, device, 201, done=done)
+
+    def _submit(self, loc, device):
+        f = request.form
+        category = db.session.scalars(select(Category).where(Category.code == f.get("category", "")[:20],
+                                                             Category.active.is_(True),
+                                                             Category.kind.in_(QR_KINDS))).first()
+        if category is None:
+            raise ValidationError(_("Choose what is wrong."))
+        urgency = f.get("urgency", "normal")
+        if urgency not in URGENCIES:
+            raise ValidationError(_("Unknown urgency: %(u)s", u=urgency[:20]))
+        description = (f.get("description") or "").strip()[:2000]
+        if not description:
+            raise ValidationError(_("Say in a few words what is wrong."))
+        photo = checked_photo(request.files.get("photo"), "photo")
+        with acting_as(f"qr:{loc.code}"):
+            dup = services.find_duplicate(category, loc)
+            req, _wo = services.intake(
+                category=category, urgency=urgency, description=description, source="qr", location=loc,
+                caller_phone=(f.get("phone") or "").strip()[:30], caller_name=(f.get("name") or "").strip()[:60],
+                link_to=dup, device=hashlib.sha256(device.encode()).hexdigest()[:64], by=f"qr:{loc.code}")
+            if photo is not None:
+                from erp_core.views import attach
+                attach(req, photo)
+            db.session.commit()
+        return {"name": req.name, "duplicate_of": dup.name if dup else None}
+
+
+class WallView(BaseView):
+    """/service_desk/wall/: the centre's TV (1920×1080); it polls the wall's JSON endpoint
+    (same read permission) and redraws without reloading. Local assets only."""
+    route_base = "/service_desk/wall"
+    default_view = "wall"
+    class_permission_name = "DeskWall"
+    method_permission_name = {"wall": "read"}
+
+    @expose("/")
+    @has_access
+    def wall(self):
+        seconds = int(current_app.config.get("SERVICE_DESK_WALL_REFRESH", 30))
+        return render_template("service_desk/wall.html", refresh=seconds)
+
+
+def register(appbuilder):
+    appbuilder.add_view_no_menu(QrFormView)
+    appbuilder.add_view_no_menu(WallView)

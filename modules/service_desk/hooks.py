@@ -16,23 +16,23 @@ DESK_WORK = ["dispatch", "reassign", "cancel", "pause", "resume", "note"]
 @hookimpl
 def houqin_roles():
     return {
-        DISPATCHER: {**{d: ["read"] for d in SETUP}, "Location": ["read", "create", "write"],
+        DISPATCHER: {**{d: ["read"] for d in SETUP}, "Location": ["read", "create", "write", "print"],
                      "Request": ["read", "create", "write", "link", "print", "export"],
                      "WorkOrder": ["read", "print", "export", "reopen", *DESK_WORK],
-                     "Notice": ["read", "create", "write", "publish", "print"], "DeskFigures": ["read"],
+                     "Notice": ["read", "create", "write", "publish", "print"], "DeskFigures": ["read", "print"],
                      "DeskWall": ["read"]},
         TECHNICIAN: {"Category": ["read"], "Location": ["read"], "Team": ["read"], "Request": ["read"],
                      "WorkOrder": ["read", "print", *FIELD_WORK], "Notice": ["read"]},
         LEADER: {**{d: ["read"] for d in SETUP}, "Request": ["read", "print"],
                  "WorkOrder": ["read", "print", "export", "dispatch", "reassign", *FIELD_WORK],
-                 "Notice": ["read"], "DeskFigures": ["read"], "DeskWall": ["read"]},
+                 "Notice": ["read"], "DeskFigures": ["read", "print"], "DeskWall": ["read"]},
         REQUESTER: {"Category": ["read"], "Location": ["read"], "Request": ["read", "create"],
                     "WorkOrder": ["read", "rate", "reopen", "cancel"], "Notice": ["read"]},
         MANAGER: {**{d: ALL for d in SETUP}, "Request": READ + ["link"],
                   "WorkOrder": READ + ["dispatch", "reassign", "cancel", "reopen"],
-                  "Notice": ALL + ["publish"], "DeskFigures": ["read"], "DeskWall": ["read"]},
+                  "Notice": ALL + ["publish"], "DeskFigures": ["read", "print"], "DeskWall": ["read"]},
         AUDITOR: {**{d: ["read", "export"] for d in SETUP + ["Request", "WorkOrder", "Notice"]},
-                  "DeskFigures": ["read"]},
+                  "DeskFigures": ["read", "print"]},
         FRONT_DESK: {"WorkOrder": ["read", "print", "settle"]},
     }
 
@@ -59,3 +59,9 @@ def houqin_assessment_evidence_keys():
 def houqin_demo_data(session):
     from .demo import load
     load(session)
+
+
+@hookimpl
+def houqin_print_formats():
+    from .printing import formats
+    return formats()

@@ -198,6 +198,45 @@ class WallView(BaseView):
         return render_template("service_desk/wall.html", refresh=seconds)
 
 
+def trees():
+    """What the intake screen picks from: the category and location trees and the teams with
+    their technicians and categories (for the dispatch step)."""
+    from erp_core.printing.toolkit import full_name
+    from .models import Team
+    cats = db.session.scalars(select(Category).where(Category.active.is_(True)).order_by(Category.sort, Category.code))
+    locs = db.session.scalars(select(Location).where(Location.active.is_(True), Location.level != "asset")
+                              .order_by(Location.code))
+    teams = db.session.scalars(select(Team).where(Team.active.is_(True)).order_by(Team.code))
+    return {"categories": [{"code": c.code, "title": c.title, "kind": c.kind,
+                            "parent": c.parent.code if c.parent else None} for c in cats],
+            "locations": [{"code": l.code, "title": l.title, "level": l.level,
+                           "parent": l.parent.code if l.parent else None} for l in locs],
+            "teams": [{"code": t.code, "title": t.title, "categories": [c.code for c in t.categories],
+                       "technicians": [{"login": u.username, "name": full_name(u)} for u in t.technicians]}
+                      for t in teams]}
+
+
+class IntakeView(BaseView):
+    """/service_desk/intake/: the dispatcher's screen (phone and desk PC). The page posts to
+    the core's intake, lookup and dispatch actions; it only adds the trees it picks from."""
+    route_base = "/service_desk/intake"
+    default_view = "intake"
+    class_permission_name = "Request"
+    method_permission_name = {"intake": "create", "data": "create"}
+
+    @expose("/")
+    @has_access
+    def intake(self):
+        return self.render_template("service_desk/intake.html", urgencies=URGENCIES)
+
+    @expose("/data")
+    @has_access
+    def data(self):
+        from erp_core.views import respond
+        return respond(200, trees())
+
+
 def register(appbuilder):
     appbuilder.add_view_no_menu(QrFormView)
     appbuilder.add_view_no_menu(WallView)
+    appbuilder.add_view_no_menu(IntakeView)

@@ -118,3 +118,15 @@ def test_the_wall_needs_its_read_permission(app, client, login_as, desk):
     assert page.status_code == 200
     assert "http://" not in page.get_data(as_text=True) and "https://" not in page.get_data(as_text=True)
     assert client.get("/api/v1/service_desk_wall/data").status_code == 200
+
+
+def test_the_intake_screen_needs_request_create(app, client, login_as, desk):
+    for role in ("Technician", "Auditor"):
+        login_as(role)
+        assert client.get("/service_desk/intake/").status_code in (302, 403), role
+        assert client.get("/service_desk/intake/data").status_code in (302, 403), role
+    login_as("Dispatcher")
+    assert client.get("/service_desk/intake/").status_code == 200
+    data = client.get("/service_desk/intake/data").get_json()
+    assert {"XNK", "B1-301"} <= {l["code"] for l in data["locations"]}
+    assert [t["technicians"] for t in data["teams"] if t["code"] == "WATER"][0][0]["login"] == "t_technician"

@@ -98,12 +98,13 @@ def _limiter():
 
 
 def rate_hit(device, address, location):
-    """Count one submission; True if it is within every limit."""
+    """Count one submission; True if it is within every limit. A refused one counts against
+    none, so one noisy phone does not use up the room's allowance for everyone else."""
     limiter, items = _limiter()
-    ok = True
-    for (item, ns), ident in zip(items, (device, address, location.qr_token)):
-        ok = limiter.hit(item, ns, ident) and ok
-    return ok
+    keys = [(item, ns, ident) for (item, ns), ident in zip(items, (device, address, location.qr_token))]
+    if not all(limiter.test(*k) for k in keys):
+        return False
+    return all([limiter.hit(*k) for k in keys])
 
 
 def _device():
@@ -236,7 +237,75 @@ class IntakeView(BaseView):
         return respond(200, trees())
 
 
+def order_card(wo):
+    """An order as the phone pages show it: labels and names, times to the minute, the clock."""
+    from erp_core.printing.toolkit import full_name, when
+    from .models import PAUSE_REASONS
+    segs = [{"state": str(_("Paused") if s.state == "paused" else _("Running")), "paused": s.state == "paused",
+             "reason": str(PAUSE_REASONS.get(s.reason, "")) if s.reason else "", "note": s.note,
+             "team": s.team.title if s.team else "", "from": when(s.started_at),
+             "until": when(s.ended_at) if s.ended_at else ""} for s in wo.segments]
+    steps = [(_("Received"), wo.received_at), (_("Dispatched"), wo.dispatched_at), (_("Accepted"), wo.accepted_at),
+             (_("Arrived"), wo.arrived_at), (_("Completed"), wo.completed_at), (_("Closed"), wo.closed_at)]
+    return {"name": wo.name, "status": wo.status, "status_label": str(wo.status_label), "category": wo.category.title,
+            "location": wo.location.path_text if wo.location else "", "description": wo.description,
+            "team": wo.team.title if wo.team else "", "team_phone": wo.team.phone if wo.team else "",
+            "technician": full_name(wo.technician) if wo.technician else "",
+            "resolution_due": when(wo.resolution_due) if wo.resolution_due else "",
+            "steps": [{"label": str(l), "at": when(t)} for l, t in steps if t is not None],
+            "segments": segs, "rating": wo.rating}
+
+
+class _PhoneList(BaseView):
+    """A phone page of one person's orders, redrawn from its JSON every few seconds."""
+    default_view = "page"
+    class_permission_name = "WorkOrder"
+    method_permission_name = {"page": "read", "data": "read"}
+    template = mode = None
+
+    def mine(self, user):
+        raise NotImplementedError
+
+    @expose("/")
+    @has_access
+    def page(self):
+        return self.render_template(self.template, mode=self.mode, refresh=int(
+            current_app.config.get("SERVICE_DESK_PHONE_REFRESH", 15)))
+
+    @expose("/data")
+    @has_access
+    def data(self):
+        from erp_core.permissions import request_user, scoped_select
+        from erp_core.views import respond
+        from .models import WorkOrder
+        user = request_user()
+        stmt = scoped_select(WorkOrder, user).where(self.mine(user)).order_by(WorkOrder.received_at.desc()).limit(30)
+        return respond(200, {"orders": [order_card(wo) for wo in db.session.scalars(stmt)]})
+
+
+class MyRequestsView(_PhoneList):
+    """/service_desk/mine/: the requester follows her own requests (never another's)."""
+    route_base = "/service_desk/mine"
+    template, mode = "service_desk/phone_orders.html", "requester"
+
+    def mine(self, user):
+        from .models import WorkOrder
+        return WorkOrder.requester_id == getattr(user, "id", None)
+
+
+class MyJobsView(_PhoneList):
+    """/service_desk/jobs/: the technician's own orders and their steps."""
+    route_base = "/service_desk/jobs"
+    template, mode = "service_desk/phone_orders.html", "technician"
+
+    def mine(self, user):
+        from .models import OPEN_STATES, COMPLETED, WorkOrder
+        return (WorkOrder.technician_id == getattr(user, "id", None)) & WorkOrder.status.in_((*OPEN_STATES, COMPLETED))
+
+
 def register(appbuilder):
+    appbuilder.add_view_no_menu(MyRequestsView)
+    appbuilder.add_view_no_menu(MyJobsView)
     appbuilder.add_view_no_menu(QrFormView)
     appbuilder.add_view_no_menu(WallView)
     appbuilder.add_view_no_menu(IntakeView)

@@ -33,7 +33,8 @@ def send(client, u, photo=None, filename="p.png", **form):
 
 def test_the_form_is_bound_to_its_location_by_a_signed_token(app, client, session, desk):
     u = url(app, desk["r301"])
-    assert str(desk["r301"].id) not in u.rsplit("/", 1)[1] and desk["r301"].qr_token not in u
+    token = u.rsplit("/", 1)[1]
+    assert token != str(desk["r301"].id) and desk["r301"].code not in token and desk["r301"].qr_token not in token
     page = client.get(u)
     assert page.status_code == 200 and "301" in page.get_data(as_text=True)
     # a forged or altered token, or the bare location token, opens nothing
@@ -130,3 +131,38 @@ def test_the_intake_screen_needs_request_create(app, client, login_as, desk):
     data = client.get("/service_desk/intake/data").get_json()
     assert {"XNK", "B1-301"} <= {l["code"] for l in data["locations"]}
     assert [t["technicians"] for t in data["teams"] if t["code"] == "WATER"][0][0]["login"] == "t_technician"
+
+
+def _order(desk, requester, loc="r301"):
+    from erp_core.context import acting_as
+    from modules.service_desk import services
+    with acting_as("t_dispatcher"):
+        _req, wo = services.intake(category=desk["water"], location=desk[loc], requester=desk[requester],
+                                   description="漏水", by="t_dispatcher")
+        services.dispatch(wo, desk["own"], desk["t_technician"], by="t_dispatcher")
+    return wo
+
+
+def test_requesters_and_technicians_see_only_their_own_orders(app, client, session, login_as, desk):
+    mine, other = _order(desk, "t_requester"), _order(desk, "t_req_b", "r401")
+    session.commit()
+    login_as("Requester")
+    names = [o["name"] for o in client.get("/service_desk/mine/data").get_json()["orders"]]
+    assert names == [mine.name]
+    card = client.get("/service_desk/mine/data").get_json()["orders"][0]
+    assert card["status_label"] and card["segments"] and card["team"] == "水电班"
+    login_as("Technician")
+    assert {o["name"] for o in client.get("/service_desk/jobs/data").get_json()["orders"]} == {mine.name, other.name}
+    for role in ("Front Desk",):
+        login_as(role)
+        assert client.get("/service_desk/jobs/data").get_json()["orders"] == []   # home repairs only: none here
+    client.get("/logout/")
+    for url in ("/service_desk/mine/", "/service_desk/jobs/data"):
+        assert client.get(url).status_code in (302, 401, 403)
+
+
+def test_another_technician_sees_none_of_them(app, client, session, login_as, desk):
+    _order(desk, "t_requester")
+    session.commit()
+    login_as("Technician", username="t_tech_b")
+    assert client.get("/service_desk/jobs/data").get_json()["orders"] == []

@@ -74,7 +74,7 @@ def test_the_wall_at_1920(app, browser, live_server, session, desk, tmp_path):
         page = ctx.new_page()
         login(page, live_server, app, "Dispatcher")
         page.goto(live_server + "/service_desk/wall/")
-        page.wait_for_function("(+document.body.dataset.loaded || 0) >= 2")     # polled again, no reload
+        page.wait_for_selector("body[data-loaded='2']", state="attached")     # polled again, no reload
         assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
         assert "1" in page.inner_text("#wall-open")
         assert not page.evaluate("document.documentElement.scrollWidth > window.innerWidth")

@@ -92,7 +92,7 @@ def _report(key):
     by_cat, by_team = figures.table("category", month), figures.table("team", month)
     trend = [(m[5:], figures.table(None, m)) for m in _months_back(month, 6)]
     return {"number": month, "month": month, "total": figures.table(None, month), "by_category": by_cat,
-            "by_team": by_team, "mom": figures.month_over_month(month), "fmt": figures.fmt,
+            "by_team": by_team, "mom": figures.month_over_month(month), "figfmt": figures.fmt,
             "chart_category": bar_chart(by_cat, "received", "key"),
             "chart_on_time": bar_chart(by_team, "on_time_rate", "key", unit=" %"),
             "chart_trend": line_chart([(m, r["completion_rate"]) for m, r in trend], unit=" %"),

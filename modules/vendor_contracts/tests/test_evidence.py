@@ -124,7 +124,6 @@ def test_page_and_pdf_show_source_and_adjustment(app, client, login_as, session,
     assert "服务台：SLA 超时（预填）；已调整 3 → 2：一张重复" in page and "GD-1、GD-2、GD-3" in page
     assert "刷新外部依据" in page and "调整预填发现" in page
     text, _fonts = pdf_text(client.get(f"/print/vendor_contracts.assessment/{a.name}.pdf").data)
-    open("/tmp/wtev_assessment.pdf", "wb").write(client.get(f"/print/vendor_contracts.assessment/{a.name}.pdf").data)
     flat = text.replace("\n", "")                       # the reasons cell wraps between other columns
     assert all(x in flat for x in ("服务台：SLA超时", "（预填）；已调整3→2", "GD-1、GD-2、GD-3")), flat
 

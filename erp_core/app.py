@@ -12,9 +12,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from . import display, printing, types
+from . import display, jobs, notify, printing, types  # noqa: F401 - jobs/notify map their tables
 from .config import ROOT, DefaultConfig, database_url
-from .core_views import AuditLogView, DashboardView, PrintView, SettingsView
+from .core_views import (AuditLogView, DashboardView, JobRunView, NotificationView, PrintJobView, PrintView,
+                         SettingsView)
 from .document import DOCUMENTS
 from .errors import UserError
 from .extensions import db
@@ -75,7 +76,11 @@ def create_app(config=None, **overrides):
                             category="Security")
         appbuilder.add_view(AuditLogView, "AuditLog", label=_l("Audit log"), icon="fa-history",
                             category="Security")
+        appbuilder.add_view(JobRunView, "JobRun", label=_l("Background jobs"), icon="fa-tasks",
+                            category="Security")
+        appbuilder.add_view_no_menu(NotificationView)
         appbuilder.add_view_no_menu(PrintView)
+        appbuilder.add_view_no_menu(PrintJobView)
         from .action_views import ActionPageView
         appbuilder.add_view_no_menu(ActionPageView)
         display.finish(appbuilder)      # issue 17: typed display on the views erp_core does not generate
@@ -85,6 +90,7 @@ def create_app(config=None, **overrides):
         ext.widgets = registry.collect("houqin_dashboard_widgets")
 
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
+    app.jinja_env.globals["unread_notifications"] = notify.unread_for_current_user
     from .dashboard import bar_svg, line_svg
     app.jinja_env.globals.update(bar_svg=bar_svg, line_svg=line_svg)
     from . import websecurity
@@ -92,6 +98,7 @@ def create_app(config=None, **overrides):
     from . import validation
     validation.install(app)
     _install_request_hooks(app, csrf)
+    jobs.install(app)
     return app
 
 

@@ -70,6 +70,11 @@ class DefaultConfig:
     HOUQIN_AUDIT_ANCHOR_SECONDS = int(os.environ.get("HOUQIN_AUDIT_ANCHOR_SECONDS", "3600"))
     HOUQIN_PRINT_PROCESSES = int(os.environ.get("HOUQIN_PRINT_PROCESSES", str(os.cpu_count() or 2)))
     FAB_PASSWORD_HASH_METHOD = "scrypt"
+    # background jobs (erp_core/jobs.py): in-process unless a Celery broker is given
+    HOUQIN_JOBS_BROKER = os.environ.get("HOUQIN_JOBS_BROKER")
+    HOUQIN_JOBS_EAGER = os.environ.get("HOUQIN_JOBS_EAGER") == "1"
+    HOUQIN_JOBS_QUEUE = os.environ.get("HOUQIN_JOBS_QUEUE", "houqin")     # one Redis, several sites: one queue each
+    HOUQIN_JOBS_POLL_SECONDS = float(os.environ.get("HOUQIN_JOBS_POLL_SECONDS", "5"))
 
 
 class TestConfig(DefaultConfig):
@@ -82,3 +87,5 @@ class TestConfig(DefaultConfig):
     SECRET_KEY = "test-only-secret-key-at-least-32-bytes-long"
     HOUQIN_AUDIT_KEY = "test-only-audit-key"
     HOUQIN_AUDIT_ANCHOR_SECONDS = 0      # tests anchor explicitly
+    HOUQIN_JOBS_EAGER = True             # a job runs inside enqueue(): tests are deterministic
+    HOUQIN_JOBS_BROKER = None

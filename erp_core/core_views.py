@@ -182,9 +182,15 @@ class PrintView(BaseView):
         db.session.commit()
         return pdf_response(pdf, f"{doc.name}.pdf")
 
-    @expose("/<fmt_name>/batch.pdf", methods=["POST"])
+    @expose("/<fmt_name>/batch", methods=["POST"])
     @dynamic_permission
     def batch(self, fmt_name):
+        """Check the user may print every named document, then print them in the background:
+        202 with the run's status and PDF addresses (erp_core/printing/batch.py)."""
+        from flask import jsonify
+        from flask_babel import get_locale
+        from . import jobs
+        from .printing.batch import JOB
         user = request_user()
         if user is None:
             return Response(status=401)
@@ -195,14 +201,151 @@ class PrintView(BaseView):
             names = request.form.getlist("names")
         if not names or not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise ValidationError(_("Give the document numbers to print."))
+        if len(names) > 2000:
+            raise ValidationError(_("At most %(n)s documents in one batch.", n=2000))
         if fmt.model is None:
             raise ValidationError(_("A blank form is printed one at a time."))
-        docs = [get_for(fmt.model, user, name=n, action="print") for n in names]
-        settings = Settings.current(db.session)
-        htmls = [h for d in docs for h in printing.render_htmls(
-            fmt, d, settings=settings, user=user, copy=printing.record_print(db.session, fmt, d.name, user))]
-        pdf = printing.batch_pdf(htmls, processes=current_app.config["HOUQIN_PRINT_PROCESSES"])
-        for d in docs:
-            audit.record(db.session, d, "print", format=fmt.name, batch=True)
+        names = list(dict.fromkeys(names))
+        for n in names:
+            get_for(fmt.model, user, name=n, action="print")      # 404/403 now, not in the job
+        paper = body.get("paper") if isinstance(body, dict) else request.form.get("paper")
+        run_id = jobs.enqueue(JOB, format=fmt.name, names=names, user_id=user.id, lang=str(get_locale() or "zh_CN"),
+                              paper=paper if paper in fmt.papers else None)
+        return jsonify(print_job_status(run_id)), 202, {"Location": url_for("PrintJobView.status", run_id=run_id)}
+
+
+def _own_print_run(run_id):
+    """The batch-print run ``run_id`` if the signed-in user asked for it (or is an
+    administrator); another user's is a 404."""
+    from .context import actor
+    from .jobs import JobRun
+    from .permissions import is_admin
+    from .printing.batch import JOB
+    user = request_user()
+    run = db.session.get(JobRun, run_id)
+    if user is None or run is None or run.name != JOB or not (run.enqueued_by == actor() or is_admin(user)):
+        raise NotFound(_("No such print job."))
+    return run
+
+
+def print_job_status(run_id):
+    from .jobs import JobRun
+    run = db.session.get(JobRun, run_id)
+    out = {"run": run.id, "state": run.state, "status": url_for("PrintJobView.status", run_id=run.id)}
+    if run.state == "done":
+        out["pdf"] = url_for("PrintJobView.pdf", run_id=run.id)
+    if run.state == "failed":
+        out["message"] = _("The batch could not be printed.")
+    return out
+
+
+class PrintJobView(BaseView):
+    """``/print-jobs/<run>``: a batch print's state; ``/print-jobs/<run>.pdf``: its PDF."""
+    route_base = "/print-jobs"
+    class_permission_name = "Print"
+
+    @expose("/<int:run_id>", methods=["GET"])
+    @dynamic_permission
+    def status(self, run_id):
+        from flask import jsonify
+        _own_print_run(run_id)
+        return jsonify(print_job_status(run_id))
+
+    @expose("/<int:run_id>.pdf", methods=["GET"])
+    @dynamic_permission
+    def pdf(self, run_id):
+        from sqlalchemy import select
+        from .errors import Conflict
+        from .models import Attachment
+        run = _own_print_run(run_id)
+        if run.state != "done":
+            raise Conflict(_("The batch is not printed yet."))
+        att = db.session.scalar(select(Attachment).where(Attachment.doctype == "JobRun", Attachment.doc_id == run.id))
+        if att is None:
+            raise NotFound(_("No such print job."))
+        return pdf_response(att.data, att.filename)
+
+
+JOB_STATES = {"queued": _l("Queued"), "running": _l("Running"), "done": _l("Done"), "failed": _l("Failed")}
+
+
+def _job_title(name):
+    from .jobs import title_of
+    return title_of(name)
+
+
+class JobRunView(ModelView):
+    """Background job runs (erp_core/jobs.py): what ran, for whom, how it ended; a failed
+    run's error is on its page."""
+    from .jobs import JobRun
+    datamodel = SQLAInterface(JobRun)
+    class_permission_name = "JobRun"
+    method_permission_name = {"list": "read", "show": "read"}
+    include_route_methods = {"list", "show"}
+    list_title = show_title = _l("Background jobs")
+    list_columns = ["name", "state", "enqueued_by", "enqueued_at", "started_at", "finished_at", "result"]
+    show_columns = ["name", "args", "state", "enqueued_by", "enqueued_at", "started_at", "finished_at",
+                    "attempts", "result", "error"]
+    search_columns = ["name", "state", "enqueued_by"]
+    label_columns = {"name": _l("Job"), "args": _l("Arguments"), "state": _l("State"), "enqueued_by": _l("Requested by"),
+                     "enqueued_at": _l("Requested at"), "started_at": _l("Started"), "finished_at": _l("Finished"),
+                     "attempts": _l("Attempts"), "result": _l("Result"), "error": _l("Error")}
+    base_order = ("id", "desc")
+    formatters_columns = {"state": lambda s: str(JOB_STATES.get(s, s)), "name": lambda n: _job_title(n)}
+    del JobRun
+
+
+class NotificationView(BaseView):
+    """The signed-in user's own notifications; another user's are a 404."""
+    route_base = "/notifications"
+    default_view = "index"
+    class_permission_name = "Notification"
+    method_permission_name = {"index": "read", "show": "read", "mark_read": "write", "mark_all_read": "write"}
+
+    def _own(self, note_id):
+        from .notify import Notification
+        user = request_user()
+        note = db.session.get(Notification, note_id)
+        if note is None or user is None or note.user_id != user.id:
+            raise NotFound(_("No such notification."))
+        return note
+
+    @expose("/", methods=["GET"])
+    @has_access
+    def index(self):
+        from sqlalchemy import select
+        from .notify import Notification
+        user = request_user()
+        notes = db.session.scalars(select(Notification).where(Notification.user_id == user.id)
+                                   .order_by(Notification.id.desc()).limit(200)).all()
+        return self.render_template("houqin/notifications.html", notes=notes, title=_("Notifications"))
+
+    @expose("/<int:note_id>", methods=["GET"])
+    @has_access
+    def show(self, note_id):
+        note = self._own(note_id)
+        return self.render_template("houqin/notifications.html", notes=[note], title=note.subject, single=True)
+
+    @expose("/<int:note_id>/read", methods=["POST"])
+    @has_access
+    def mark_read(self, note_id):
+        from .types import now
+        note = self._own(note_id)
+        if note.read_at is None:
+            note.read_at = now()
+            db.session.commit()
+        if request.form.get("open") and note.link:
+            return redirect(note.link)
+        return redirect(url_for("NotificationView.index"))
+
+    @expose("/read-all", methods=["POST"])
+    @has_access
+    def mark_all_read(self):
+        from sqlalchemy import update
+        from .notify import Notification
+        from .types import now
+        user = request_user()
+        db.session.execute(update(Notification).where(Notification.user_id == user.id,
+                                                      Notification.read_at.is_(None)).values(read_at=now()))
         db.session.commit()
-        return pdf_response(pdf, f"{fmt.name}-batch.pdf")
+        return redirect(url_for("NotificationView.index"))

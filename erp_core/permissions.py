@@ -35,7 +35,9 @@ API_METHOD_ACTIONS = {
 }
 # What every signed-in role may do with its own account.
 BASE_PERMISSIONS = {("can_userinfo", "UserDBModelView"), ("can_this_form_get", "ResetMyPasswordView"),
-                    ("can_this_form_post", "ResetMyPasswordView")}
+                    ("can_this_form_post", "ResetMyPasswordView"),
+                    # own notifications only (erp_core/notify.py): every role reads and marks its own
+                    ("can_read", "Notification"), ("can_write", "Notification")}
 
 
 def declared_roles(app=None):

@@ -235,3 +235,41 @@ def test_quantity_true_sells_nothing(app, client, api_token, session):
         resp = client.post("/api/v1/convenience_sales/sell", headers=h, json={"lines": [{"code": "JD-01", "qty": qty}]})
         assert resp.status_code in (400, 422), (qty, resp.status_code)
     assert session.scalars(select(Sale)).all() == []
+
+
+@pytest.mark.parametrize("header", ["abc", 'W/"abc"', "9" * 5000, "²", "1.0", "-1", " ", '"1"x'])
+def test_malformed_if_match_is_a_4xx_naming_the_version(client, admin, session, header):
+    from tests.sample_module.models import SampleRequest
+    req = SampleRequest(title="t", amount=Decimal("1"))
+    session.add(req)
+    session.commit()
+    resp = client.put(f"/api/v1/sample_request/{req.id}", headers={**admin, "If-Match": header}, json={"title": "u"})
+    assert resp.status_code in (409, 422), (header, resp.status_code)
+    assert "记录版本号" in resp.json["message"]
+    session.expire_all()
+    assert session.get(SampleRequest, req.id).title == "t"
+
+
+def test_etag_quoted_if_match_is_understood(client, admin, session):
+    from tests.sample_module.models import SampleRequest
+    req = SampleRequest(title="t", amount=Decimal("1"))
+    session.add(req)
+    session.commit()
+    resp = client.put(f"/api/v1/sample_request/{req.id}", headers={**admin, "If-Match": f'W/"{req.version}"'},
+                      json={"title": "u"})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("seen", ["abc", "9" * 5000, "²", ""])
+def test_malformed_version_in_an_html_form_is_a_4xx(client, login_as, session, seen):
+    from tests.sample_module.models import SampleRequest
+    req = SampleRequest(title="t", amount=Decimal("1"))
+    session.add(req)
+    session.commit()
+    login_as("Sample Clerk")
+    resp = client.post(f"/sample/sample_request/edit/{req.id}", data={"title": "u", "ward": "A", "amount": "2",
+                                                                          "seen_version": seen})
+    assert 400 <= resp.status_code < 500, (seen, resp.status_code)
+    assert "记录版本号" in resp.get_data(as_text=True)     # the refusal, in the page's language
+    session.expire_all()
+    assert session.get(SampleRequest, req.id).title == "t"

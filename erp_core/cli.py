@@ -317,6 +317,26 @@ def audit_anchor(ctx):
                    if line else "no audit rows yet")
 
 
+@audit.command("reseal")
+@click.pass_context
+def audit_reseal(ctx):
+    """Once after upgrading: seal the rows written before the keyed chain (checked under the
+    old digest, then pinned by a signed anchor and an audit row); nothing is rewritten."""
+    app = _app(ctx.find_root())
+    with app.app_context():
+        from . import audit as audit_mod
+        from .extensions import db
+        try:
+            done = audit_mod.reseal(db.session)
+        except ValueError as exc:
+            db.session.rollback()
+            click.secho(f"not resealed: {exc}", fg="red")
+            sys.exit(1)
+        click.echo(f"{done['rows']} rows written before the keyed chain sealed up to row {done['up_to']}"
+                   + (f" (purge before the upgrade taken as found: rows up to {done['purge_floor']})"
+                      if done.get("purge_floor") else "") if done["rows"] else "nothing to reseal")
+
+
 @audit.command("purge")
 @click.option("--days", type=int, default=None, help="Keep this many days (default HOUQIN_AUDIT_RETENTION_DAYS).")
 @click.pass_context

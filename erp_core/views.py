@@ -629,6 +629,7 @@ def build_view(cls, manifest):
         label_columns={**SYSTEM_LABELS, **meta.label_columns},
         description_columns=meta.description_columns,
         base_order=meta.order,
+        validators_columns=validation.form_validators(cls),   # the API's bounds on form values too
     )
     attrs.update(display.view_attrs(cls, attrs))     # typed display (erp_core/display.py)
     # FAB fills empty add/edit columns with every column: no policy fields, no such route

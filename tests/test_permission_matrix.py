@@ -12,7 +12,8 @@ from erp_core.testing import ensure_user, PASSWORD
 
 PUBLIC = {"AuthDBView.login", "AuthDBView.logout", "LocaleView.index", "UtilView.back",
           "SecurityApi.login", "SecurityApi.refresh", "DashboardView.index", "static",
-          "appbuilder.static", "OpenApi.get"}
+          "appbuilder.static", "OpenApi.get",
+          "TokenSessionApi.logout"}   # any token holder ends its own session (erp_core.websecurity)
 
 
 def _views(app):

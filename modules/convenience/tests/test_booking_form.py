@@ -26,7 +26,6 @@ def _fields(html):
 
 def _why(r):
     html = r.get_data(as_text=True)
-    open("/tmp/wt17_why.html", "w").write(html)
     return re.findall(r'class="(?:alert[^"]*|help-block[^"]*|text-danger)"[^>]*>(.*?)</', html, re.S)
 
 

@@ -259,12 +259,16 @@ def datetime_fields(cls, columns, label_columns=None):
     from wtforms.widgets import html_params
 
     class LocalPicker(DateTimePickerWidget):
-        """FAB's picker writes ``field.data`` (str of an aware datetime); this one the field's text."""
+        """FAB's widget writes ``field.data`` (str of an aware datetime) and hangs a date-only
+        picker on it that rewrites a typed time away (seen in Chromium); this one is the
+        field's text, with the calendar icon and no picker."""
         def __call__(self, field, **kwargs):
             kwargs.setdefault("id", field.id)
             kwargs.setdefault("name", field.name)
-            return Markup(self.data_template.replace("hh:mm:ss", "hh:mm")
-                          % {"text": html_params(type="text", value=field._value(), **kwargs)})
+            kwargs.setdefault("placeholder", "2026-12-03 10:00")
+            return Markup('<div class="input-group"><span class="input-group-addon"><i class="fa fa-calendar"></i>'
+                          '</span><input class="form-control" %s /></div>'
+                          % html_params(type="text", value=field._value(), autocomplete="off", **kwargs))
 
     class LocalDateTimeField(DateTimeField):
         def _value(self):

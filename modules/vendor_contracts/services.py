@@ -164,6 +164,87 @@ def add_finding(a, *, item_code, area="", count=1, location="", note="", photo=N
     return a
 
 
+def _unrounded(template, result, satisfaction):
+    wi, ws = D(template.get("inspection_weight", 1)), D(template.get("satisfaction_weight", 0))
+    if satisfaction is not None and ws and not result["vetoed"]:
+        return result["inspection"] * wi + D(satisfaction) * ws
+    return result["inspection"]
+
+
+def item_effects(a):
+    """For the inspector's page: in words, how one more finding of each item (and kind) in each
+    area moves the month's score now — the engine run with that finding added, so caps, area
+    averaging and the inspection weight are all in it. {"explain": sentence, area: {key: text}}."""
+    template = a.template_rules()
+    areas = template.get("areas") or [""]
+    base_findings = [{"item": f.item_code, "area": f.area, "count": f.count, "kind": f.kind or ""} for f in a.findings]
+    sat = a.satisfaction_score
+    try:
+        before = engine.score(template, base_findings, sat)
+    except (ValueError, ArithmeticError, ValidationError):
+        return {"explain": "", "areas": {}}
+    base = _unrounded(template, before, sat)
+    out = {}
+    for area in areas:
+        texts = {}
+        for item in template["items"]:
+            for kind in (item.get("kinds") or {"": None}):
+                after = engine.score(template, base_findings + [{"item": item["code"], "area": area, "count": 1,
+                                                                  "kind": kind}], sat)
+                delta = half_up(_unrounded(template, after, sat) - base, 2)
+                effect = item.get("effect", "deduct")
+                if effect == "veto":
+                    text = _("one-vote veto: the month scores %(score)s", score=engine._num(after["final"]))
+                elif effect == "downgrade":
+                    text = _("one grade lower")
+                elif delta == 0:
+                    text = _("already at the item's maximum: no further effect on the score")
+                else:
+                    rate, whole = engine._kind_rate(item, kind or "", area)
+                    move = dict(sign="+" if delta > 0 else "−", delta=engine._num(abs(delta)))
+                    if whole:
+                        text = _("takes the whole item (%(max)s points) → the month's score %(sign)s%(delta)s",
+                                 max=engine._num(item["max_points"]), **move)
+                    else:
+                        text = _("%(change)s points in this area → the month's score %(sign)s%(delta)s",
+                                 change=("+" if effect == "bonus" else "−") + engine._num(rate), **move)
+                texts[f"{item['code']}:{kind}" if kind else item["code"]] = text
+        out[area] = texts
+    method = template.get("area_combine", "mean")
+    if len(areas) < 2:
+        how = _("the inspection score is this area's score")
+    elif method == "min":
+        how = _("only the worst area counts")
+    elif method == "weighted":
+        how = _("the areas are weighted (%(weights)s)", weights="、".join(
+            f"{k} {v}" for k, v in (template.get("area_weights") or {}).items()))
+    else:
+        how = _("the %(n)s areas are averaged, so each counts 1/%(n)s", n=len(areas))
+    wi, ws = D(template.get("inspection_weight", 1)), D(template.get("satisfaction_weight", 0))
+    blend = _("; the inspection counts %(wi)s and the satisfaction survey %(ws)s", wi=engine._num(wi),
+              ws=engine._num(ws)) if sat is not None and ws else ""
+    explain = _("Each tap records one finding and takes the item's points off the area's score, at most the item's "
+                "maximum; %(how)s%(blend)s. The effect of one more finding on the month's score is shown under each "
+                "item.", how=how, blend=blend)
+    return {"explain": explain, "areas": out}
+
+
+def remove_finding(a, finding_id, *, by):
+    """Undo one finding (a wrong tap) while the month is a draft; audited with what was removed."""
+    _editable(a)
+    finding = next((f for f in a.findings if f.id == finding_id), None)
+    if finding is None:
+        raise NotFound(_("%(doc)s has no such finding.", doc=a.name))
+    from erp_core import audit
+    with acting_as(username_of(by)):
+        audit.record(db.session, a, "remove_finding", item=finding.item_code, kind=finding.kind, area=finding.area,
+                     count=finding.count, recorded_by=finding.by, photo=finding.photo is not None)
+        a.findings.remove(finding)
+        db.session.flush()
+        recompute(a)
+    return a
+
+
 def add_incident(a, *, incident, count=1, note="", by):
     _editable(a)
     fines = {r["incident"] for r in a.contract_rules().get("rules", []) if r["kind"] == "fine"}

@@ -62,6 +62,67 @@ def create_assessment(contract, year, month, *, by):
                        inspector_name=username_of(by))
         db.session.add(a)
         db.session.flush()
+        prefill_evidence(a, by=by)
+        recompute(a)
+    return a
+
+
+def prefill_evidence(a, *, by):
+    """Findings from other modules' evidence for the items that take it (frozen template):
+    the pre-filled findings of those sources are replaced, except those the assessor
+    adjusted; a new row citing the same records (or, without refs, the same note) as an
+    adjusted finding is left out, so the adjusted count stands."""
+    from .evidence import evidence_rows
+    template = a.template_rules()
+    items = [i for i in template["items"] if i.get("evidence")]
+    if not items:
+        return a
+    keys = {i["evidence"] for i in items}
+    rows = [r for r in evidence_rows(a.contract, a.year, a.month) if r["evidence"] in keys and r["count"] > 0]
+    for f in [f for f in a.findings if f.evidence in keys and not f.adjust_reason]:
+        a.findings.remove(f)
+    kept = [f for f in a.findings if f.evidence in keys]
+    area = (template.get("areas") or [""])[0]
+    for item in items:
+        for r in (r for r in rows if r["evidence"] == item["evidence"]):
+            if any(f.item_code == item["code"] and f.evidence == r["evidence"] and _same_records(f, r) for f in kept):
+                continue
+            a.findings.append(Finding(item_code=item["code"], area=area, count=r["count"], note=r["note"],
+                                      evidence=r["evidence"], refs="、".join(r["refs"]), prefilled_count=r["count"],
+                                      by=username_of(by)))
+    db.session.flush()
+    return a
+
+
+def _same_records(finding, row):
+    refs = {x for x in (finding.refs or "").split("、") if x}
+    return bool(refs & set(row["refs"])) if refs or row["refs"] else finding.note == row["note"]
+
+
+def refresh_evidence(a, *, by):
+    _editable(a)
+    with acting_as(username_of(by)):
+        prefill_evidence(a, by=by)
+        recompute(a)
+    return a
+
+
+def adjust_finding(a, *, finding, count, reason, by):
+    """The assessor's count for a pre-filled finding, with the reason (the action audits it)."""
+    _editable(a)
+    f = next((f for f in a.findings if f.id == finding), None)
+    if f is None:
+        raise NotFound(_("%(doc)s has no finding No. %(n)s.", doc=a.name, n=finding))
+    if not f.evidence:
+        raise ValidationError(_("Finding No. %(n)s was recorded by the inspector, not pre-filled; only pre-filled "
+                                "findings are adjusted.", n=finding))
+    if not (reason or "").strip():
+        raise ValidationError(_("Give the reason for changing a pre-filled count."))
+    if count is None or count < 0:
+        raise ValidationError(_("The count is a whole number, 0 or more."))
+    with acting_as(username_of(by)):
+        f.count, f.adjust_reason = count, reason.strip()[:300]
+        db.session.flush()
         recompute(a)
     return a
 

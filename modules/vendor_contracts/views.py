@@ -96,6 +96,17 @@ class AssessmentActionsApi(ActionApi):
                       inputs=dict(incident=Input("text", _l("Incident type"), required=True, max_length=80),
                                   count=Input("int", _l("Count"), min=1, max=1000, default=1),
                                   note=Input("text", _l("Note"), max_length=1000)))
+    # other modules' evidence (service desk, workforce, care): refreshed on a draft, adjusted only with a reason
+    refresh_evidence = Action(_l("Refresh evidence"), lambda a, i, u: assessment_json(services.refresh_evidence(a, by=u)),
+                              permission="write", doc=Assessment, states=("draft",), route="/<int:pk>/refresh_evidence",
+                              confirm=_l("Pre-filled findings you have not adjusted are replaced by what the modules "
+                                         "report now; findings you adjusted are kept as they are."))
+    adjust = Action(_l("Adjust a pre-filled finding"), lambda a, i, u: assessment_json(services.adjust_finding(
+                        a, finding=i["finding"], count=i["count"], reason=i["reason"], by=u)),
+                    permission="write", doc=Assessment, states=("draft",), route="/<int:pk>/adjust",
+                    inputs=dict(finding=Input("int", _l("Finding No."), required=True, min=1, max=2 ** 31 - 1),
+                                count=Input("int", _l("Count"), required=True, min=0, max=1000),
+                                reason=Input("text", _l("Reason"), required=True, max_length=300)))
     # a manager reopens a cancelled month under the corrected rules (audited as an amendment)
     reopen = Action(_l("Reopen the month"), lambda a, i, u: assessment_json(services.reopen(a, by=u)),
                     permission="cancel_open", doc=Assessment, states=("cancelled",), route="/<int:pk>/reopen",

@@ -12,6 +12,7 @@ Charging rule (stated on the agreement and the price board):
   charges − deposit: a positive balance is due from the family, a negative one refunded.
 """
 import base64
+import os
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -34,17 +35,25 @@ from .models import (ACTIVE, AWAITING, CANCELLED, OPEN_STATES, PAYMENT_METHODS, 
                      CareOrder, CareRule, CareSegment, CareViolation)
 
 DAY = timedelta(hours=24)
+
+
+def minute(at):
+    """Care times are kept to the minute, as people write them (and as the charges count them)."""
+    return at.replace(second=0, microsecond=0)
 MAX_SCAN = 10 * 1024 * 1024
 SCAN_TYPES = {"application/pdf", "image/jpeg", "image/png", "image/webp"}
 MAX_SIGNATURE = 300 * 1024
 
 
 def part_day_hours():
-    return int(current_app.config.get("HOUQIN_CARE_PART_DAY_HOURS", 4))
+    """The part-day threshold in hours (config or environment ``HOUQIN_CARE_PART_DAY_HOURS``, 1–24)."""
+    value = current_app.config.get("HOUQIN_CARE_PART_DAY_HOURS") or os.environ.get("HOUQIN_CARE_PART_DAY_HOURS") or 4
+    return min(24, max(1, int(value)))
 
 
 def care_post():
-    return current_app.config.get("HOUQIN_CARE_POST", "care_worker")
+    """Workforce's post code of care workers (``HOUQIN_CARE_POST``, default ``care_worker``)."""
+    return current_app.config.get("HOUQIN_CARE_POST") or os.environ.get("HOUQIN_CARE_POST") or "care_worker"
 
 
 def care_vendor_ids(day=None):
@@ -52,7 +61,8 @@ def care_vendor_ids(day=None):
     from modules.vendor_contracts.models import Contract
     day = day or now().date()
     return list(db.session.scalars(select(Contract.vendor_id).where(
-        Contract.service_category == "care", Contract.start_date <= day, Contract.end_date >= day).distinct()))
+        Contract.service_category == "care", Contract.workflow_state == "active", Contract.start_date <= day,
+        Contract.end_date >= day).distinct()))
 
 
 def eligible_workers(day=None):
@@ -135,7 +145,7 @@ def create_order(data, *, by):
     if rule_clause(CareOrder, by) is not None and not any(n.id == by.id for n in ward.nurses):
         raise NotFound(_("Unknown ward."))
     level, person = _level(data["level"]), _worker(data["worker"])
-    start = data.get("start_at") or now()
+    start = minute(data.get("start_at") or now())
     if start < now() - timedelta(minutes=10):
         raise ValidationError(_("Care cannot start in the past."))
     planned_end = data["planned_end"]
@@ -183,10 +193,10 @@ def _scan(upload):
         raise ValidationError(_("The scanned agreement is between 1 byte and 10 MB."))
     if kind not in SCAN_TYPES:
         raise ValidationError(_("The scanned agreement must be a PDF or an image (JPEG, PNG, WebP)."))
-    upload.stream.seek(0)
-    upload.mimetype_params = {}
-    upload.headers["Content-Type"] = kind      # stored as what the content is, not what was claimed
-    return upload
+    from io import BytesIO
+    from werkzeug.datastructures import FileStorage
+    # stored as what the content is, not what the browser claimed
+    return FileStorage(stream=BytesIO(data), filename=upload.filename, content_type=kind)
 
 
 def sign(order, *, signature=None, scan=None, by):
@@ -195,7 +205,7 @@ def sign(order, *, signature=None, scan=None, by):
     from erp_core.views import attach
     if bool(signature) == bool(scan):
         raise ValidationError(_("Give either the family's signature on the tablet or the scanned signed agreement."))
-    when = now()
+    when = minute(now())
     if signature:
         order.signature = signature_png(signature)
     else:
@@ -221,7 +231,7 @@ def _change(order, *, by, reason, level=None, person=None):
     level, person = level or current.level, person or current.worker
     if level.id == current.level_id and person.id == current.worker_id:
         raise ValidationError(_("Nothing changes: that is the level and the worker in force."))
-    when = now() if order.workflow_state == ACTIVE else order.start_at
+    when = minute(now()) if order.workflow_state == ACTIVE else order.start_at
     until = max(order.planned_end, when + timedelta(minutes=1))
     _check_worker(person, when, until, level.ratio == "one_to_one", order)
     if order.workflow_state == AWAITING or when <= current.from_at:
@@ -286,7 +296,7 @@ def settle(order, *, ended_at=None, payment_method=None, by):
     order = locked(db.session, CareOrder, order.id)
     if order.workflow_state != ACTIVE:
         raise Conflict(_("%(doc)s is not in care.", doc=order.name))
-    end = ended_at or now()
+    end = minute(ended_at or now())
     if end > now():
         raise ValidationError(_("Care cannot end in the future."))
     if end <= order.start_at or end < order.current_segment.from_at:

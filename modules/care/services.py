@@ -299,7 +299,7 @@ def settle(order, *, ended_at=None, payment_method=None, by):
     end = minute(ended_at or now())
     if end > now():
         raise ValidationError(_("Care cannot end in the future."))
-    if end <= order.start_at or end < order.current_segment.from_at:
+    if end < order.start_at or end < order.current_segment.from_at:
         raise ValidationError(_("Care cannot end before it started or before the last change."))
     order.end_at = end
     order.current_segment.until_at = end

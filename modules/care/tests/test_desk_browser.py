@@ -15,7 +15,7 @@ def _shot(page, tmp_path, name):
 
 
 def test_care_desk_new_order_signature_change_of_worker_and_settlement(app, session, browser, live_server, care,
-                                                                       tmp_path):
+                                                                       travel, tmp_path):
     context = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True, locale="zh-CN")
     page = context.new_page()
     outside, errors, failed = [], [], []
@@ -45,8 +45,8 @@ def test_care_desk_new_order_signature_change_of_worker_and_settlement(app, sess
         form.locator("input[name=family_phone]").fill("13800000000")
         form.locator("input[name=deposit]").fill("600.00")
         _shot(page, tmp_path, "1-new")
-        form.locator("button[type=submit]").tap()
-        page.wait_for_load_state("networkidle")
+        with page.expect_navigation():
+            form.locator("button[type=submit]").tap()
         order = session.query(CareOrder).one()
         assert order.workflow_state == "awaiting"
 
@@ -65,35 +65,38 @@ def test_care_desk_new_order_signature_change_of_worker_and_settlement(app, sess
         assert page.evaluate("document.querySelector('form[data-action=sign] input[name=signature]').value"
                              ".startsWith('data:image/png;base64,')")
         _shot(page, tmp_path, "2-signed")
-        sign.locator("button[type=submit]").tap()
-        page.wait_for_load_state("networkidle")
+        with page.expect_navigation():
+            sign.locator("button[type=submit]").tap()
         session.expire_all()
         order = session.get(CareOrder, order.id)
         assert order.workflow_state == "active" and order.signature[:4] == b"\x89PNG"
         assert "陪护中" in page.inner_text(".houqin-statusbar")
 
-        # 3. another worker takes over
+        # 3. five hours later another worker takes over (the server shares the test's clock)
+        travel(hours=5)
         change = page.locator("form[data-action=change_worker]")
         change.locator("select[name=worker]").select_option(str(care["people"]["李梅"].id))
         change.locator("input[name=reason]").fill("家属要求更换")
-        change.locator("button[type=submit]").tap()
-        page.wait_for_load_state("networkidle")
+        with page.expect_navigation():
+            change.locator("button[type=submit]").tap()
         session.expire_all()
         order = session.get(CareOrder, order.id)
         assert order.worker.full_name == "李梅"
         assert "家属要求更换" in page.inner_text("[data-related=segments]")
         _shot(page, tmp_path, "3-changed")
 
-        # 4. discharge and settlement (the page asks to confirm)
+        # 4. discharged 25 hours after the signature; settled (the page asks to confirm)
+        travel(hours=20)
+        page.reload()
         settle = page.locator("form[data-action=settle]")
         settle.locator("select[name=payment_method]").select_option("cash")
-        settle.locator("button[type=submit]").tap()
-        page.wait_for_load_state("networkidle")
+        with page.expect_navigation():
+            settle.locator("button[type=submit]").tap()
         session.expire_all()
         order = session.get(CareOrder, order.id)
         assert order.workflow_state == "settled"
-        # care of a few minutes: half a day of ¥200.00 against ¥600.00 deposit
-        assert (str(order.charges), str(order.refund)) == ("100.00", "500.00")
+        # one care day of ¥200.00 and a 1 h part day (half) = ¥300.00 against a ¥600.00 deposit
+        assert (str(order.charges), str(order.refund)) == ("300.00", "300.00")
         assert "已结算" in page.inner_text(".houqin-statusbar")
         slip = page.request.get(live_server + f"/print/care.settlement/{order.name}.pdf")
         assert slip.ok and slip.body()[:4] == b"%PDF"

@@ -21,7 +21,7 @@ from modules.workforce.models import Person
 
 DESK, NURSE, COORDINATOR, AUDITOR = "Care Desk", "Ward Nurse", "Vendor Coordinator", "Auditor"
 RATIOS = {"one_to_one": _l("One worker to one patient"), "one_to_many": _l("One worker to several patients")}
-SHIFTS = {"day": _l("Day"), "night": _l("Night"), "24h": _l("24 hours")}
+SHIFTS = {"day": _l("Daytime"), "night": _l("Night time"), "24h": _l("24 hours")}
 FEEDBACK = {"rating": _l("Rating"), "complaint": _l("Complaint")}
 PAYMENT_METHODS = {"cash": _l("Cash"), "wechat": _l("WeChat Pay"), "alipay": _l("Alipay"), "card": _l("Bank card")}
 AWAITING, ACTIVE, SETTLED, CANCELLED = "awaiting", "active", "settled", "cancelled"
@@ -53,7 +53,7 @@ class CareLevel(Document):
         search_columns = ["code", "title", "ratio", "shift", "published"]
         label_columns = {"code": _l("Code"), "title": _l("Care level"), "ratio": _l("Workers to patients"),
                          "shift": _l("Hours"), "daily_price": _l("Price per day"), "duties": _l("Duties included"),
-                         "published": _l("Published"), "sort": _l("Order on the board")}
+                         "published": _l("Published to families"), "sort": _l("Order on the board")}
         description_columns = {"published": _l("Only published levels are offered to families and shown on the "
                                                 "price board and the public price page"),
                                "duties": _l("One duty per line")}
@@ -89,7 +89,7 @@ class CareRule(Document):
         order = ("sort", "asc")
         fields = ["sort", "text", "active"]
         list_columns = ["sort", "text", "active"]
-        label_columns = {"sort": _l("No."), "text": _l("Care workers must not"), "active": _l("In force")}
+        label_columns = {"sort": _l("Rule no."), "text": _l("Care workers must not"), "active": _l("In force")}
 
     def __str__(self):
         return self.text or ""

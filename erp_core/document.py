@@ -78,6 +78,8 @@ class DocMeta:
         self.hidden_fields = get("hidden_fields")   # callable(doc, user) -> set of field names sealed now
         # False: records are created only by the module's services (no generic add/import/delete)
         self.generic_create = get("generic_create", True)
+        # home-page counts of records worth a look: [(label, select_fn() -> select of cls, link)]
+        self.watch = tuple(get("watch", ()))
 
     @property
     def add_columns(self):

@@ -15,14 +15,15 @@ from flask_appbuilder import Model
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, Numeric, String, Table, Text, UniqueConstraint
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import select
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from erp_core.document import Document
 from erp_core.errors import ValidationError
 from erp_core.fieldpolicy import FieldRefused, LATER, ONCE, edit
 from erp_core.types import Money, UTCDateTime, now
 
-from .showmixins import PersonShowMixin
+from .showmixins import PersonApiMixin, PersonShowMixin
 
 OFFICER, COORD, MANAGER, AUDITOR = "Workforce Officer", "Vendor Coordinator", "Logistics Manager", "Auditor"
 
@@ -72,6 +73,16 @@ def valid_id_card(number):
 
 def is_masked(value):
     return "*" in (value or "")
+
+
+def _services():
+    from . import services
+    return services
+
+
+def _flagged():
+    from sqlalchemy import select
+    return select(Person).where(Person.removal_flagged.is_(True), Person.status != LEFT, Person.vendor_reply == "")
 
 
 # --- master data ------------------------------------------------------------------------
@@ -151,7 +162,7 @@ class Person(Document):
     contract = relationship("Contract")
     post_id: Mapped[int | None] = mapped_column(ForeignKey("workforce_post.id"), nullable=True, index=True)
     post = relationship("Post")
-    department: Mapped[str] = mapped_column(String(60), default="")
+    department: Mapped[str | None] = mapped_column(String(60), nullable=True, default="")
     entry_date: Mapped[date] = mapped_column(Date)
     exit_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     status: Mapped[str] = mapped_column(String(10), default=PENDING, index=True)
@@ -166,6 +177,7 @@ class Person(Document):
         naming = "RY-.#####"
         icon = "fa-users"
         view_mixins = (PersonShowMixin,)
+        api_mixins = (PersonApiMixin,)
         choices = {"status": PERSON_STATES, "vendor_reply_outcome": REPLIES}
         # status is a field so the register can be imported "on duty"; leaving goes through the action
         fields = {"full_name": edit(), "id_card": ONCE, "phone": edit(), "vendor": ONCE, "contract": edit(),
@@ -188,6 +200,7 @@ class Person(Document):
                          "exit_date": _l("Exit date"), "status": _l("Status"),
                          "removal_flagged": _l("Flagged for removal"), "removal_reason": _l("Reason for removal"),
                          "vendor_reply": _l("Vendor's reply"), "vendor_reply_outcome": _l("Reply")}
+        watch = [(_l("flagged for removal, no reply yet"), lambda: _flagged(), "/workforce/person/list/?_flt_0_removal_flagged=y")]
         description_columns = {"id_card": _l("Stored masked; find a person by the full number only"),
                                "status": _l("On duty needs every certificate the post requires")}
 
@@ -210,6 +223,13 @@ class Person(Document):
                                      if len(normalise_id_card(self.id_card)) > 7 else "?"))
             self.id_card_hash = id_card_hash(self.id_card)
             self.id_card = mask_id_card(self.id_card)
+            session = object_session(self)
+            with session.no_autoflush:
+                other = session.scalar(select(Person.name).where(Person.id_card_hash == self.id_card_hash,
+                                                                 Person.id != (self.id or 0)))
+            if other:
+                raise FieldRefused({"id_card": _l("is in the register already")},
+                                   _("This ID card number is in the register already: %(name)s.", name=other))
         if self.status not in PERSON_STATES:
             raise FieldRefused({"status": _l("is unknown")}, _("Unknown status: %(s)s", s=self.status))
         if self.entry_date is None:
@@ -268,6 +288,8 @@ class Certificate(Document):
         fields = {"person": ONCE, "certificate_type": ONCE, "number": edit(), "issuer": edit(),
                   "valid_from": edit(), "valid_until": edit()}
         list_columns = ["person", "certificate_type", "number", "issuer", "valid_from", "valid_until"]
+        watch = [(_l("expiring in 30 days"), lambda: _services().expiring(), "/workforce/certificates/expiring/"),
+                 (_l("expired"), lambda: _services().expired(), "/workforce/certificates/expired/")]
         search_columns = ["person", "certificate_type", "number", "issuer", "valid_until"]
         order = ("valid_until", "asc")
         label_columns = {"person": _l("Staff member"), "certificate_type": _l("Certificate type"),
@@ -431,6 +453,7 @@ class Issue(Document):
         fields = {"person": ONCE, "item": ONCE, "size": edit(), "quantity": edit(), "issued_on": ONCE,
                   "replace_due": edit()}
         list_columns = ["person", "item", "size", "quantity", "issued_on", "replace_due", "replaced_on"]
+        watch = [(_l("due for replacement"), lambda: _services().overdue_issues(), "/workforce/issues/overdue/")]
         search_columns = ["person", "item", "replace_due", "replaced_on"]
         order = ("replace_due", "asc")
         label_columns = {"person": _l("Staff member"), "item": _l("Item"), "size": _l("Size"),

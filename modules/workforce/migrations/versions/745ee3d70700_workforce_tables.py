@@ -129,7 +129,7 @@ def upgrade():
     sa.Column('vendor_id', sa.Integer(), nullable=False),
     sa.Column('contract_id', sa.Integer(), nullable=True),
     sa.Column('post_id', sa.Integer(), nullable=True),
-    sa.Column('department', sa.String(length=60), nullable=False),
+    sa.Column('department', sa.String(length=60), nullable=True),
     sa.Column('entry_date', sa.Date(), nullable=False),
     sa.Column('exit_date', sa.Date(), nullable=True),
     sa.Column('status', sa.String(length=10), nullable=False),

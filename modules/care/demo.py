@@ -78,7 +78,7 @@ def load(session):
 
     def settled(i, worker):
         start = today - timedelta(days=40 - (i % 12) * 3, hours=i % 5)
-        level = shared if i % 4 == 3 else one_to_one[i % len(one_to_one)]
+        level = shared if i % 4 == 3 else levels["L2"] if i == 2 else one_to_one[i % len(one_to_one)]
         o = order(i, start, 2, level, worker)
         with clock_at(start + timedelta(minutes=5)):
             services.sign(o, signature=_png(), by=desk)
@@ -102,8 +102,8 @@ def load(session):
             services.sign(o, signature=_png(), by=desk)
         return o
 
-    def waiting(i, worker):
-        return order(i, now() + timedelta(hours=2), 5, one_to_one[i % len(one_to_one)], worker)
+    def waiting(i, worker):        # a shared worker (one-to-many) for a patient admitted this morning
+        return order(i, now() + timedelta(hours=2), 5, shared, worker)
 
     # ten settled over the past weeks, eight in care now, two awaiting the family's signature;
     # a worker whose certificates did not cover a date, or who is busy, is skipped
@@ -120,7 +120,10 @@ def load(session):
                         made.append(make(i, worker))
                 done += 1
                 i += 1
-            except UserError:       # refused by a rule: try the next worker
+            except UserError as exc:       # refused by a rule: try the next worker
+                import os
+                if os.environ.get("CARE_DEMO_DEBUG"):
+                    print(make.__name__, worker.full_name, exc)
                 continue
     session.commit()
     return made

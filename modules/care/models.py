@@ -150,8 +150,7 @@ class CareOrder(Document):
         generic_create = False          # created by the care desk's action (worker and booking rules)
         choices = {"payment_method": PAYMENT_METHODS}
         people = ("signed_by", "settled_by")
-        not_money = ()
-        allow_on_submit = ()
+        list_eager = ("worker.post",)        # a worker reads as "name（post）"
         list_columns = ["name", "ward", "bed", "patient_name", "level", "worker", "start_at", "planned_end",
                         "state_label"]
         search_columns = ["name", "ward", "bed", "patient_name", "family_name", "workflow_state"]

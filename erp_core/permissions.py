@@ -198,6 +198,13 @@ def user_can(user, action, perm):
     return (f"can_{action}", perm) in user_permissions(user)
 
 
+def public(func):
+    """Mark a view method as open without a login (a hospital's published price page): it
+    carries no permission, and the permission-matrix test skips it but checks it answers."""
+    func._houqin_public = True
+    return func
+
+
 def require(user, action, perm):
     if not user_can(user, action, perm):
         raise PermissionDenied(_("You do not have permission to do this."))

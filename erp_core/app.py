@@ -91,6 +91,8 @@ def create_app(config=None, **overrides):
 
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
     app.jinja_env.globals["unread_notifications"] = notify.unread_for_current_user
+    from .home import cached_menu
+    app.jinja_env.globals["houqin_menu"] = cached_menu
     from .dashboard import bar_svg, line_svg
     app.jinja_env.globals.update(bar_svg=bar_svg, line_svg=line_svg)
     from . import websecurity

@@ -13,6 +13,15 @@ def _app(ctx):
     return ctx.obj
 
 
+def _light_app(ctx):
+    """Config, database, translations and print formats, no web app (no AppBuilder, views,
+    APIs): for commands that only read or write the database (audit, backup, restore)."""
+    if ctx.obj is None:
+        from .app import create_print_app
+        ctx.obj = create_print_app()
+    return ctx.obj
+
+
 @click.group()
 @click.pass_context
 def cli(ctx):
@@ -288,7 +297,7 @@ def audit():
 @click.pass_context
 def audit_verify(ctx):
     """Recompute the audit chain and check it against the anchors; exit 1 if anything was altered."""
-    app = _app(ctx.find_root())
+    app = _light_app(ctx.find_root())
     with app.app_context():
         from . import audit as audit_mod
         from .extensions import db
@@ -308,7 +317,7 @@ def audit_verify(ctx):
 @click.pass_context
 def audit_anchor(ctx):
     """Write the chain head, signed, to the anchor file outside the database (run daily)."""
-    app = _app(ctx.find_root())
+    app = _light_app(ctx.find_root())
     with app.app_context():
         from . import audit as audit_mod
         from .extensions import db
@@ -342,7 +351,7 @@ def audit_reseal(ctx):
 @click.pass_context
 def audit_purge(ctx, days):
     """Apply the retention period, keeping the chain verifiable."""
-    app = _app(ctx.find_root())
+    app = _light_app(ctx.find_root())
     with app.app_context():
         from . import audit as audit_mod
         from .extensions import db
@@ -356,7 +365,7 @@ def audit_purge(ctx, days):
 @click.pass_context
 def backup_cmd(ctx, path):
     """Write every table to PATH (typed JSON lines; SQLite and PostgreSQL alike)."""
-    app = _app(ctx)
+    app = _light_app(ctx)
     with app.app_context():
         from .backup import backup
         from .extensions import db
@@ -374,7 +383,7 @@ def restore_cmd(ctx, path, yes):
     """Replace the database's content with a backup (run `upgrade` first), then check it."""
     if not yes:
         click.confirm("Replace everything in the database with the backup?", abort=True)
-    app = _app(ctx)
+    app = _light_app(ctx)
     with app.app_context():
         from . import audit as audit_mod
         from .backup import restore

@@ -132,3 +132,30 @@ def order_menu(appbuilder):
     for category in appbuilder.menu.get_list():
         if category.childs and category.name not in ("Security",):
             category.childs.sort(key=rank)
+
+
+# -- the navigation menu, rendered once per set of permissions (issue 23) ----------------
+_MENUS = {}
+
+
+def cached_menu():
+    """The navbar's menu as HTML. FAB renders it on every page with one access check per
+    entry (56 with six modules); it depends only on what the user may open and the locale,
+    so it is rendered once per (permission set, locale) and reused. A change of roles or
+    permissions gives another set, hence a fresh rendering: nothing to invalidate."""
+    from flask import render_template
+    from flask_babel import get_locale
+    from flask_login import current_user
+    from markupsafe import Markup
+    from .permissions import request_user, user_permissions
+    user = request_user()
+    if user is None or not current_user.is_authenticated:       # anonymous: public role, not cached
+        return Markup(render_template("houqin/_navbar_menu.html", menu=current_app.appbuilder.menu))
+    key = (str(get_locale()), "admin" if is_admin(user) else frozenset(
+        p for p in user_permissions(user) if p[0] == "menu_access"))
+    html = _MENUS.get(key)
+    if html is None:
+        if len(_MENUS) > 256:
+            _MENUS.clear()
+        html = _MENUS[key] = Markup(render_template("houqin/_navbar_menu.html", menu=current_app.appbuilder.menu))
+    return html

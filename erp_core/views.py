@@ -485,6 +485,8 @@ class DocumentApi(validation.RefusalsAs4xx, ModelRestApi):
             self._masked(data["result"], item)
 
     def pre_get_list(self, data):
+        if getattr(data.get("count"), "capped", False):     # counted up to the cap only (issue 23)
+            data["count_capped"] = True
         if self.datamodel.obj._meta.hidden_fields is None:
             return
         cls = self.datamodel.obj     # one statement for the page, not one per row (issue 17.6)

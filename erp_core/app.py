@@ -14,7 +14,8 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from . import display, jobs, notify, printing, types  # noqa: F401 - jobs/notify map their tables
 from .config import ROOT, DefaultConfig, database_url
-from .core_views import AuditLogView, DashboardView, JobRunView, NotificationView, PrintView, SettingsView
+from .core_views import (AuditLogView, DashboardView, JobRunView, NotificationView, PrintJobView, PrintView,
+                         SettingsView)
 from .document import DOCUMENTS
 from .errors import UserError
 from .extensions import db
@@ -79,6 +80,7 @@ def create_app(config=None, **overrides):
                             category="Security")
         appbuilder.add_view_no_menu(NotificationView)
         appbuilder.add_view_no_menu(PrintView)
+        appbuilder.add_view_no_menu(PrintJobView)
         from .action_views import ActionPageView
         appbuilder.add_view_no_menu(ActionPageView)
         display.finish(appbuilder)      # issue 17: typed display on the views erp_core does not generate
@@ -89,6 +91,8 @@ def create_app(config=None, **overrides):
 
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
     app.jinja_env.globals["unread_notifications"] = notify.unread_for_current_user
+    from .home import cached_menu
+    app.jinja_env.globals["houqin_menu"] = cached_menu
     from .dashboard import bar_svg, line_svg
     app.jinja_env.globals.update(bar_svg=bar_svg, line_svg=line_svg)
     from . import websecurity

@@ -123,6 +123,18 @@ def _digest(key, row_id, prev, ts, user, action, doctype, doc_id, docname, data)
     return _mac(key, "row", row_id, prev, ts, user, action, doctype, doc_id, docname, data)
 
 
+def _legacy_digest(prev, ts, user, action, doctype, doc_id, docname, data):
+    """The chain of databases from before the HMAC (issue 16): plain SHA-256, id not covered.
+    Only ``reseal`` and rows sealed by a ``legacy`` anchor use it."""
+    canonical = json.dumps([prev, ts, user, action, doctype, doc_id, docname, data],
+                           ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _ids_digest(ids):
+    return hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()
+
+
 def _ts_text(ts):
     # Hash a UTC text form, so SQLite (no offset kept) and PostgreSQL agree after a round trip.
     return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
@@ -285,11 +297,14 @@ def verify(session):
         problems.first_bad = floor_id
     wanted = {a["id"] for a in anchors if a["id"] > floor_id}
     seen, count, last_id = {}, 0, floor_id
+    # rows written before the HMAC, sealed by ``reseal``: checked under the old digest, and
+    # the signed legacy anchor pins their last hash (so their whole content) and their ids
+    legacy_upto = max((a["id"] for a in anchors if a["kind"] == "legacy"), default=0)
+    legacy_ids, reseals = [], []
 
     def bad(row_id, message):
         problems.append(message)
-        if problems.first_bad is None:
-            problems.first_bad = row_id
+        problems.first_bad = row_id if problems.first_bad is None else min(problems.first_bad, row_id)
 
     for row in session.scalars(select(AuditLog).order_by(AuditLog.id)).yield_per(1000):
         count += 1
@@ -297,8 +312,15 @@ def verify(session):
             bad(row.id, f"row {row.id}: out of order")
         if row.prev_hash != prev:
             bad(row.id, f"row {row.id}: chain broken (a row before it was removed or altered)")
-        expected = _digest(key, row.id, row.prev_hash, _ts_text(row.ts), row.user, row.action, row.doctype,
-                           row.doc_id, row.docname, row.data)
+        if row.id <= legacy_upto:
+            legacy_ids.append(row.id)
+            expected = _legacy_digest(row.prev_hash, _ts_text(row.ts), row.user, row.action, row.doctype,
+                                      row.doc_id, row.docname, row.data)
+        else:
+            expected = _digest(key, row.id, row.prev_hash, _ts_text(row.ts), row.user, row.action, row.doctype,
+                               row.doc_id, row.docname, row.data)
+            if row.action == "reseal" and row.doctype == "AuditLog":
+                reseals.append((row.id, row.payload()))
         if not hmac.compare_digest(expected, row.hash):
             bad(row.id, f"row {row.id}: content altered ({row.action} {row.doctype} {row.docname})")
         if row.id in wanted:
@@ -308,9 +330,18 @@ def verify(session):
         if a["id"] <= floor_id:
             continue
         if a["id"] not in seen:
-            bad(a["id"], f"row {a['id']} was anchored at {a['ts']} but is missing (chain truncated or rewritten)")
+            # a truncated tail: the first bad row is the one after the last row left
+            bad(last_id + 1 if a["id"] > last_id else a["id"],
+                f"row {a['id']} was anchored at {a['ts']} but is missing (chain truncated or rewritten)")
         elif seen[a["id"]] != a["hash"]:
             bad(a["id"], f"row {a['id']} differs from its anchor of {a['ts']} (chain rewritten)")
+    if legacy_upto > floor_id:
+        sealed = [p for _i, p in reseals if p.get("up_to") == legacy_upto]
+        if not sealed:
+            bad(legacy_upto, f"rows up to {legacy_upto} are sealed by an anchor but no reseal of them is recorded")
+        elif floor_id == (sealed[0].get("purge_floor") or 0) and sealed[0].get("ids_sha256") != _ids_digest(legacy_ids):
+            bad(legacy_ids[0] if legacy_ids else legacy_upto,
+                f"rows up to {legacy_upto} differ from those resealed (rows renumbered, added or removed)")
     if head and head.last_hash != prev:
         bad(last_id + 1, "the newest rows were removed (chain head does not match)")
     limit = problems.first_bad
@@ -338,3 +369,55 @@ def purge(session, older_than_days):
                                                  older_than_days=older_than_days))])
     write_anchor("purge", last_id, last_hash)
     return n
+
+
+def reseal(session):
+    """Cover the rows of an upgraded database written before the HMAC and the anchors
+    (``run.py audit reseal``, once after the upgrade). Nothing is rewritten: the old rows
+    must still form an intact chain under the old digest (else the reseal is refused, naming
+    the row), the newer rows must verify under the key; then a signed ``legacy`` anchor pins
+    the last old row's hash, an audit row ``reseal`` records how many rows (and their ids)
+    were sealed, and the new head is anchored. A purge done before the upgrade (no purge
+    anchor) is taken as found and recorded in the reseal row. Returns a dict, or raises
+    ValueError with the reason.
+
+    What it cannot do: prove the old rows were not altered *before* the reseal — their chain
+    had no key, so whoever could write the database could have recomputed it. From the
+    reseal on, they are as safe as the newer rows."""
+    key = audit_key()
+    anchors, forged = read_anchors()
+    if forged:
+        raise ValueError("; ".join(forged))
+    if any(a["kind"] == "legacy" for a in anchors):
+        raise ValueError("already resealed (the anchor file holds a legacy anchor)")
+    head = session.get(AuditHead, 1)
+    floor_id, prev = (head.anchor_id, head.anchor_hash) if head else (0, GENESIS)
+    legacy, keyed = [], 0
+    for row in session.scalars(select(AuditLog).order_by(AuditLog.id)).yield_per(1000):
+        args = (_ts_text(row.ts), row.user, row.action, row.doctype, row.doc_id, row.docname, row.data)
+        if row.prev_hash != prev:
+            raise ValueError(f"row {row.id}: chain broken; not resealed")
+        if hmac.compare_digest(_digest(key, row.id, row.prev_hash, *args), row.hash):
+            keyed += 1
+        elif not keyed and hmac.compare_digest(_legacy_digest(row.prev_hash, *args), row.hash):
+            legacy.append((row.id, row.hash))
+        else:
+            raise ValueError(f"row {row.id}: content altered ({row.action} {row.doctype} {row.docname}); not resealed")
+        prev = row.hash
+    if head and head.last_hash != prev:
+        raise ValueError("the chain head does not match the newest row; not resealed")
+    if not legacy:
+        return dict(rows=0)
+    up_to, legacy_head = legacy[-1]
+    purge_floor = floor_id if floor_id and not any(
+        a["kind"] == "purge" and a["id"] == floor_id for a in anchors) else None
+    write_anchor("legacy", up_to, legacy_head)
+    if purge_floor:
+        write_anchor("purge", floor_id, head.anchor_hash)
+    append(session.connection(), [dict(action="reseal", doctype="AuditLog", doc_id=None, docname=None,
+                                       data=dict(rows=len(legacy), up_to=up_to, legacy_head=legacy_head,
+                                                 ids_sha256=_ids_digest([i for i, _h in legacy]),
+                                                 purge_floor=purge_floor, keyed_rows_after=keyed))])
+    session.commit()
+    anchor(session)
+    return dict(rows=len(legacy), up_to=up_to, legacy_head=legacy_head, purge_floor=purge_floor)

@@ -21,6 +21,7 @@ def make_celery(app):
     broker = app.config["HOUQIN_JOBS_BROKER"]
     celery = Celery("houqin", broker=broker, set_as_current=False)
     celery.conf.update(
+        task_default_queue=app.config.get("HOUQIN_JOBS_QUEUE") or "houqin",
         task_ignore_result=True, timezone=app.config["HOUQIN_TIMEZONE"], enable_utc=True,
         broker_connection_retry_on_startup=True, worker_hijack_root_logger=False,
         task_acks_late=False, worker_prefetch_multiplier=1,

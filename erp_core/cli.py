@@ -13,6 +13,15 @@ def _app(ctx):
     return ctx.obj
 
 
+def _light_app(ctx):
+    """Config, database, translations and print formats, no web app (no AppBuilder, views,
+    APIs): for commands that only read or write the database (audit, backup, restore)."""
+    if ctx.obj is None:
+        from .app import create_print_app
+        ctx.obj = create_print_app()
+    return ctx.obj
+
+
 @click.group()
 @click.pass_context
 def cli(ctx):
@@ -149,11 +158,8 @@ def print_cmd(ctx, format_name, names, print_all, day, period, lang, paper, user
         if value is not None and (len(value) != length or not _parses(value, fmt_text)):
             raise click.BadParameter(f"{value}: write it {'YYYY-MM-DD' if length == 10 else 'YYYY-MM'}")
     with app.app_context():
-        from flask import g
-        from flask_babel import force_locale
         from . import printing
         from .extensions import db
-        from .models import Settings
         try:
             fmt = app.extensions["houqin_print"].get(format_name)
         except KeyError:
@@ -183,21 +189,12 @@ def print_cmd(ctx, format_name, names, print_all, day, period, lang, paper, user
             raise click.ClickException(f"{format_name} prints by {hint}; or use --all")
         if not docs:
             raise click.ClickException("nothing to print")
-        settings = Settings.current(db.session)
-        htmls, skipped = [], []
         from .errors import UserError
-        for d in docs:
-            name = d if isinstance(d, str) else d.name
-            with app.test_request_context(), force_locale(lang):
-                g._login_user = user            # contexts that ask who prints (record rules) see the CLI user
-                try:
-                    copy = printing.record_print(db.session, fmt, name, user) if fmt.model or fmt.key else 0
-                    htmls += printing.render_htmls(fmt, d, settings=settings, user=user, copy=copy, paper=paper)
-                except UserError as exc:
-                    db.session.rollback()
-                    if names:
-                        raise click.ClickException(f"{name}: {exc}")
-                    skipped.append(name)
+        from .printing.batch import collect_htmls
+        try:        # named documents must all print; a selection skips what cannot print now
+            htmls, skipped = collect_htmls(app, fmt, docs, user, lang=lang, paper=paper, skip_refused=not names)
+        except UserError as exc:
+            raise click.ClickException(str(exc))
         if not htmls:
             raise click.ClickException(f"nothing printable ({len(skipped)} skipped)")
         with click.progressbar(length=len(htmls), label="printing") as bar:
@@ -213,6 +210,49 @@ def print_cmd(ctx, format_name, names, print_all, day, period, lang, paper, user
             fh.write(pdf)
         click.echo(f"{len(docs) - len(skipped)} documents -> {output}"
                    + (f" ({len(skipped)} not printable now: {', '.join(skipped[:5])})" if skipped else ""))
+
+
+def _celery(ctx):
+    app = _app(ctx)
+    if not app.config.get("HOUQIN_JOBS_BROKER"):
+        raise click.ClickException("set HOUQIN_JOBS_BROKER=redis://... (without a broker, jobs run inside "
+                                   "the serving process and need no worker)")
+    from .celery_app import make_celery
+    return make_celery(app)
+
+
+@cli.command()
+@click.option("-c", "--concurrency", default=2, show_default=True, help="Jobs run at the same time (threads).")
+@click.option("--loglevel", default="info", show_default=True)
+@click.pass_context
+def worker(ctx, concurrency, loglevel):
+    """Run background jobs from the Celery broker (HOUQIN_JOBS_BROKER)."""
+    # threads, not forked children: a batch print starts its own process pool
+    _celery(ctx).worker_main(["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", "--pool=threads",
+                              "--without-gossip", "--without-mingle"])
+
+
+@cli.command()
+@click.option("--loglevel", default="info", show_default=True)
+@click.option("--schedule", default=None, help="Beat's state file (default: instance/celerybeat-schedule).")
+@click.pass_context
+def beat(ctx, loglevel, schedule):
+    """Send the periodic jobs to the Celery workers (run one beat per site)."""
+    from .config import INSTANCE
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    _celery(ctx).start(["beat", f"--loglevel={loglevel}", "-s", schedule or str(INSTANCE / "celerybeat-schedule")])
+
+
+@cli.command()
+@click.pass_context
+def jobs(ctx):
+    """The registered background jobs and their schedules."""
+    app = _app(ctx)
+    from . import jobs as jobs_mod
+    click.echo(f"backend: {jobs_mod.backend(app)}")
+    for name, spec in sorted(jobs_mod.registered(app).items()):
+        when = f"every {spec.every}" if spec.every else f"daily at {spec.at:%H:%M}" if spec.at else "on demand"
+        click.echo(f"{name:<40}{when}")
 
 
 def _parses(value, fmt):
@@ -257,7 +297,7 @@ def audit():
 @click.pass_context
 def audit_verify(ctx):
     """Recompute the audit chain and check it against the anchors; exit 1 if anything was altered."""
-    app = _app(ctx.find_root())
+    app = _light_app(ctx.find_root())
     with app.app_context():
         from . import audit as audit_mod
         from .extensions import db
@@ -277,7 +317,7 @@ def audit_verify(ctx):
 @click.pass_context
 def audit_anchor(ctx):
     """Write the chain head, signed, to the anchor file outside the database (run daily)."""
-    app = _app(ctx.find_root())
+    app = _light_app(ctx.find_root())
     with app.app_context():
         from . import audit as audit_mod
         from .extensions import db
@@ -286,12 +326,32 @@ def audit_anchor(ctx):
                    if line else "no audit rows yet")
 
 
+@audit.command("reseal")
+@click.pass_context
+def audit_reseal(ctx):
+    """Once after upgrading: seal the rows written before the keyed chain (checked under the
+    old digest, then pinned by a signed anchor and an audit row); nothing is rewritten."""
+    app = _app(ctx.find_root())
+    with app.app_context():
+        from . import audit as audit_mod
+        from .extensions import db
+        try:
+            done = audit_mod.reseal(db.session)
+        except ValueError as exc:
+            db.session.rollback()
+            click.secho(f"not resealed: {exc}", fg="red")
+            sys.exit(1)
+        click.echo(f"{done['rows']} rows written before the keyed chain sealed up to row {done['up_to']}"
+                   + (f" (purge before the upgrade taken as found: rows up to {done['purge_floor']})"
+                      if done.get("purge_floor") else "") if done["rows"] else "nothing to reseal")
+
+
 @audit.command("purge")
 @click.option("--days", type=int, default=None, help="Keep this many days (default HOUQIN_AUDIT_RETENTION_DAYS).")
 @click.pass_context
 def audit_purge(ctx, days):
     """Apply the retention period, keeping the chain verifiable."""
-    app = _app(ctx.find_root())
+    app = _light_app(ctx.find_root())
     with app.app_context():
         from . import audit as audit_mod
         from .extensions import db
@@ -305,7 +365,7 @@ def audit_purge(ctx, days):
 @click.pass_context
 def backup_cmd(ctx, path):
     """Write every table to PATH (typed JSON lines; SQLite and PostgreSQL alike)."""
-    app = _app(ctx)
+    app = _light_app(ctx)
     with app.app_context():
         from .backup import backup
         from .extensions import db
@@ -323,7 +383,7 @@ def restore_cmd(ctx, path, yes):
     """Replace the database's content with a backup (run `upgrade` first), then check it."""
     if not yes:
         click.confirm("Replace everything in the database with the backup?", abort=True)
-    app = _app(ctx)
+    app = _light_app(ctx)
     with app.app_context():
         from . import audit as audit_mod
         from .backup import restore

@@ -73,6 +73,7 @@ class DefaultConfig:
     # background jobs (erp_core/jobs.py): in-process unless a Celery broker is given
     HOUQIN_JOBS_BROKER = os.environ.get("HOUQIN_JOBS_BROKER")
     HOUQIN_JOBS_EAGER = os.environ.get("HOUQIN_JOBS_EAGER") == "1"
+    HOUQIN_JOBS_QUEUE = os.environ.get("HOUQIN_JOBS_QUEUE", "houqin")     # one Redis, several sites: one queue each
     HOUQIN_JOBS_POLL_SECONDS = float(os.environ.get("HOUQIN_JOBS_POLL_SECONDS", "5"))
 
 

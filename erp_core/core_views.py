@@ -182,9 +182,15 @@ class PrintView(BaseView):
         db.session.commit()
         return pdf_response(pdf, f"{doc.name}.pdf")
 
-    @expose("/<fmt_name>/batch.pdf", methods=["POST"])
+    @expose("/<fmt_name>/batch", methods=["POST"])
     @dynamic_permission
     def batch(self, fmt_name):
+        """Check the user may print every named document, then print them in the background:
+        202 with the run's status and PDF addresses (erp_core/printing/batch.py)."""
+        from flask import jsonify
+        from flask_babel import get_locale
+        from . import jobs
+        from .printing.batch import JOB
         user = request_user()
         if user is None:
             return Response(status=401)
@@ -195,20 +201,77 @@ class PrintView(BaseView):
             names = request.form.getlist("names")
         if not names or not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise ValidationError(_("Give the document numbers to print."))
+        if len(names) > 2000:
+            raise ValidationError(_("At most %(n)s documents in one batch.", n=2000))
         if fmt.model is None:
             raise ValidationError(_("A blank form is printed one at a time."))
-        docs = [get_for(fmt.model, user, name=n, action="print") for n in names]
-        settings = Settings.current(db.session)
-        htmls = [h for d in docs for h in printing.render_htmls(
-            fmt, d, settings=settings, user=user, copy=printing.record_print(db.session, fmt, d.name, user))]
-        pdf = printing.batch_pdf(htmls, processes=current_app.config["HOUQIN_PRINT_PROCESSES"])
-        for d in docs:
-            audit.record(db.session, d, "print", format=fmt.name, batch=True)
-        db.session.commit()
-        return pdf_response(pdf, f"{fmt.name}-batch.pdf")
+        names = list(dict.fromkeys(names))
+        for n in names:
+            get_for(fmt.model, user, name=n, action="print")      # 404/403 now, not in the job
+        paper = body.get("paper") if isinstance(body, dict) else request.form.get("paper")
+        run_id = jobs.enqueue(JOB, format=fmt.name, names=names, user_id=user.id, lang=str(get_locale() or "zh_CN"),
+                              paper=paper if paper in fmt.papers else None)
+        return jsonify(print_job_status(run_id)), 202, {"Location": url_for("PrintJobView.status", run_id=run_id)}
+
+
+def _own_print_run(run_id):
+    """The batch-print run ``run_id`` if the signed-in user asked for it (or is an
+    administrator); another user's is a 404."""
+    from .context import actor
+    from .jobs import JobRun
+    from .permissions import is_admin
+    from .printing.batch import JOB
+    user = request_user()
+    run = db.session.get(JobRun, run_id)
+    if user is None or run is None or run.name != JOB or not (run.enqueued_by == actor() or is_admin(user)):
+        raise NotFound(_("No such print job."))
+    return run
+
+
+def print_job_status(run_id):
+    from .jobs import JobRun
+    run = db.session.get(JobRun, run_id)
+    out = {"run": run.id, "state": run.state, "status": url_for("PrintJobView.status", run_id=run.id)}
+    if run.state == "done":
+        out["pdf"] = url_for("PrintJobView.pdf", run_id=run.id)
+    if run.state == "failed":
+        out["message"] = _("The batch could not be printed.")
+    return out
+
+
+class PrintJobView(BaseView):
+    """``/print-jobs/<run>``: a batch print's state; ``/print-jobs/<run>.pdf``: its PDF."""
+    route_base = "/print-jobs"
+    class_permission_name = "Print"
+
+    @expose("/<int:run_id>", methods=["GET"])
+    @dynamic_permission
+    def status(self, run_id):
+        from flask import jsonify
+        _own_print_run(run_id)
+        return jsonify(print_job_status(run_id))
+
+    @expose("/<int:run_id>.pdf", methods=["GET"])
+    @dynamic_permission
+    def pdf(self, run_id):
+        from sqlalchemy import select
+        from .errors import Conflict
+        from .models import Attachment
+        run = _own_print_run(run_id)
+        if run.state != "done":
+            raise Conflict(_("The batch is not printed yet."))
+        att = db.session.scalar(select(Attachment).where(Attachment.doctype == "JobRun", Attachment.doc_id == run.id))
+        if att is None:
+            raise NotFound(_("No such print job."))
+        return pdf_response(att.data, att.filename)
 
 
 JOB_STATES = {"queued": _l("Queued"), "running": _l("Running"), "done": _l("Done"), "failed": _l("Failed")}
+
+
+def _job_title(name):
+    from .jobs import title_of
+    return title_of(name)
 
 
 class JobRunView(ModelView):
@@ -228,7 +291,7 @@ class JobRunView(ModelView):
                      "enqueued_at": _l("Requested at"), "started_at": _l("Started"), "finished_at": _l("Finished"),
                      "attempts": _l("Attempts"), "result": _l("Result"), "error": _l("Error")}
     base_order = ("id", "desc")
-    formatters_columns = {"state": lambda s: str(JOB_STATES.get(s, s))}
+    formatters_columns = {"state": lambda s: str(JOB_STATES.get(s, s)), "name": lambda n: _job_title(n)}
     del JobRun
 
 

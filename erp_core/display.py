@@ -249,6 +249,55 @@ def choice_fields(cls, columns, label_columns=None, search=False):
     return out
 
 
+def datetime_fields(cls, columns, label_columns=None):
+    """Form fields for the date-time columns among ``columns``: written and read as the
+    hospital writes a time (``2026-12-03 10:00``, its own zone); what the form pre-fills is
+    accepted back unchanged, and a time typed without a zone is hospital time (never naive)."""
+    from flask_appbuilder.fieldwidgets import DateTimePickerWidget
+    from wtforms import DateTimeField
+    from wtforms.validators import InputRequired, Optional
+    from wtforms.widgets import html_params
+
+    class LocalPicker(DateTimePickerWidget):
+        """FAB's widget writes ``field.data`` (str of an aware datetime) and hangs a date-only
+        picker on it that rewrites a typed time away (seen in Chromium); this one is the
+        field's text, with the calendar icon and no picker."""
+        def __call__(self, field, **kwargs):
+            kwargs.setdefault("id", field.id)
+            kwargs.setdefault("name", field.name)
+            kwargs.setdefault("placeholder", "2026-12-03 10:00")
+            return Markup('<div class="input-group"><span class="input-group-addon"><i class="fa fa-calendar"></i>'
+                          '</span><input class="form-control" %s /></div>'
+                          % html_params(type="text", value=field._value(), autocomplete="off", **kwargs))
+
+    class LocalDateTimeField(DateTimeField):
+        def _value(self):
+            if self.raw_data:
+                return " ".join(self.raw_data)
+            return format_datetime_local(self.data) if self.data else ""
+
+        def process_formdata(self, valuelist):
+            text = " ".join(valuelist or []).strip()
+            if not text:
+                self.data = None
+                return
+            try:
+                value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                self.data = None
+                raise ValueError(_("Give a date and time written like 2026-12-03 10:00."))
+            self.data = types.aware(value)
+
+    out = {}
+    for c in columns:
+        col, _rel = _column(cls, c)
+        if col is None or not isinstance(col.type, (types.UTCDateTime, DateTime)):
+            continue
+        out[c] = LocalDateTimeField((label_columns or {}).get(c, c), widget=LocalPicker(),
+                                    validators=[Optional()] if col.nullable else [InputRequired()])
+    return out
+
+
 # --- history as sentences -------------------------------------------------------------
 
 def _action_sentence(action, who):
@@ -401,10 +450,12 @@ def view_attrs(cls, attrs):
     search = choice_fields(cls, attrs.get("search_columns", []), labels, search=True)
     if search:
         out["search_form_extra_fields"] = search
-    add = choice_fields(cls, attrs.get("add_columns", []), labels)
+    add = {**choice_fields(cls, attrs.get("add_columns", []), labels),
+           **datetime_fields(cls, attrs.get("add_columns", []), labels)}
     if add:
         out["add_form_extra_fields"] = {**attrs.get("add_form_extra_fields", {}), **add}
-    edit = choice_fields(cls, attrs.get("edit_columns", []), labels)
+    edit = {**choice_fields(cls, attrs.get("edit_columns", []), labels),
+            **datetime_fields(cls, attrs.get("edit_columns", []), labels)}
     if edit:
         out["edit_form_extra_fields"] = {**attrs.get("edit_form_extra_fields", {}), **edit}
     return out

@@ -78,6 +78,8 @@ class DocMeta:
         self.hidden_fields = get("hidden_fields")   # callable(doc, user) -> set of field names sealed now
         # False: records are created only by the module's services (no generic add/import/delete)
         self.generic_create = get("generic_create", True)
+        # home-page counts of records worth a look: [(label, select_fn() -> select of cls, link)]
+        self.watch = tuple(get("watch", ()))
 
     @property
     def add_columns(self):
@@ -139,7 +141,11 @@ class Document(Model):
         """Refuse a stale edit: the user edited ``seen_version`` but the row moved on."""
         if seen_version is None or str(seen_version) == "":
             raise ValidationError(_("The record version is missing; reload the record and try again."))
-        if int(seen_version) != self.version:
+        # a form's hidden field, a JSON number or an If-Match header (ETag-quoted, W/ prefix)
+        text = str(seen_version).strip().removeprefix("W/").strip('"')
+        if isinstance(seen_version, bool) or not re.fullmatch(r"[0-9]{1,18}", text):
+            raise ValidationError(_("The record version must be a whole number; reload the record and try again."))
+        if int(text) != self.version:
             raise Conflict(_("%(doc)s was changed by %(user)s after you opened it; reload it and "
                              "apply your changes again.", doc=self.name, user=self.modified_by))
 

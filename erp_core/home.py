@@ -3,6 +3,8 @@
 * **Waiting for you**: for every workflow, the states from which one of the user's roles
   may act (a transition lists the role); each count (record rules applied) links to the
   document's list filtered by that state.
+* **Worth a look**: counts a document declares in ``Meta.watch`` (expiring certificates,
+  overdue replacements), shown with the waiting ones.
 * **Your screens**: the working pages of the user's menu (views that are not a generated
   document list: the counter, the kitchen, the inspector's phone page, the scoring desk…).
 * **Your lists**: the document lists the user may open, so no role sees an empty home.
@@ -52,7 +54,25 @@ def waiting(user):
             n = counts.get(state, 0)
             out.append(dict(title=str(cls._meta.title_plural), state=str(wf.state(state).label), count=n,
                             link=f"{view.route_base}/list/?_flt_{FILTER_EQUAL}_workflow_state={state}"))
+    out += watched(user)
     out.sort(key=lambda w: w["count"] == 0)     # what waits first
+    return out
+
+
+def watched(user):
+    """Counts a document declares in ``Meta.watch`` (e.g. certificates expiring within 30 days),
+    for users who may read it, record rules applied; each links to the list or page it counts."""
+    out = []
+    for cls in current_app.extensions["houqin"].documents:
+        if not cls._meta.watch or not user_can(user, "read", cls._meta.permission):
+            continue
+        clause = rule_clause(cls, user)
+        for label, stmt_of, link in cls._meta.watch:
+            stmt = stmt_of()
+            if clause is not None:
+                stmt = stmt.where(clause)
+            n = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+            out.append(dict(title=str(cls._meta.title_plural), state=str(label), count=n, link=link))
     return out
 
 
@@ -112,3 +132,30 @@ def order_menu(appbuilder):
     for category in appbuilder.menu.get_list():
         if category.childs and category.name not in ("Security",):
             category.childs.sort(key=rank)
+
+
+# -- the navigation menu, rendered once per set of permissions (issue 23) ----------------
+_MENUS = {}
+
+
+def cached_menu():
+    """The navbar's menu as HTML. FAB renders it on every page with one access check per
+    entry (56 with six modules); it depends only on what the user may open and the locale,
+    so it is rendered once per (permission set, locale) and reused. A change of roles or
+    permissions gives another set, hence a fresh rendering: nothing to invalidate."""
+    from flask import render_template
+    from flask_babel import get_locale
+    from flask_login import current_user
+    from markupsafe import Markup
+    from .permissions import request_user, user_permissions
+    user = request_user()
+    if user is None or not current_user.is_authenticated:       # anonymous: public role, not cached
+        return Markup(render_template("houqin/_navbar_menu.html", menu=current_app.appbuilder.menu))
+    key = (str(get_locale()), "admin" if is_admin(user) else frozenset(
+        p for p in user_permissions(user) if p[0] == "menu_access"))
+    html = _MENUS.get(key)
+    if html is None:
+        if len(_MENUS) > 256:
+            _MENUS.clear()
+        html = _MENUS[key] = Markup(render_template("houqin/_navbar_menu.html", menu=current_app.appbuilder.menu))
+    return html

@@ -35,6 +35,7 @@ runs inside the app context acting as whoever enqueued it ("system" for periodic
 an exception rolls its transaction back, is retried as declared, then recorded as failed
 with its traceback. It never stops the worker.
 """
+import contextvars
 import json
 import logging
 import threading
@@ -56,6 +57,12 @@ from .types import UTCDateTime
 log = logging.getLogger(__name__)
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+_current_run = contextvars.ContextVar("houqin_job_run", default=None)
+
+
+def current_run_id():
+    """Inside a job: the id of its ``JobRun`` (e.g. to attach a result file to it)."""
+    return _current_run.get()
 
 
 class JobRun(Model):
@@ -87,6 +94,7 @@ class Job:
     retries: int = 0
     retry_delay: timedelta = timedelta(seconds=30)
     lock_timeout: timedelta = timedelta(hours=1)     # a periodic run's lock older than this is stale
+    title: object = None                              # translatable label for the job list
 
     @property
     def periodic(self):
@@ -106,9 +114,12 @@ class Job:
 JOBS: dict[str, Job] = {}
 
 
-def job(name, every=None, at=None, retries=0, retry_delay=timedelta(seconds=30), lock_timeout=timedelta(hours=1)):
+def job(name, every=None, at=None, retries=0, retry_delay=timedelta(seconds=30), lock_timeout=timedelta(hours=1),
+        title=None):
     """Register the decorated function as the job ``name`` (``every``: a timedelta makes
-    it periodic; ``at``: a ``datetime.time`` makes it daily at that hospital time)."""
+    it periodic; ``at``: a ``datetime.time`` makes it daily at that hospital time;
+    ``retries`` more attempts after a failure, ``retry_delay`` apart; ``title`` shown on
+    the job list)."""
     if every is not None and at is not None:
         raise ValueError("a job runs every <timedelta> or daily at <time>, not both")
 
@@ -116,7 +127,7 @@ def job(name, every=None, at=None, retries=0, retry_delay=timedelta(seconds=30),
         existing = JOBS.get(name)
         if existing is not None and _where(existing.fn) != _where(fn):
             raise ValueError(f"job {name} is declared twice ({_where(existing.fn)} and {_where(fn)})")
-        JOBS[name] = Job(name, fn, every, at, retries, retry_delay, lock_timeout)
+        JOBS[name] = Job(name, fn, every, at, retries, retry_delay, lock_timeout, title)
         return fn
     return register
 
@@ -134,6 +145,11 @@ def registered(app=None):
         where = fn.__module__ + "."
         return not where.startswith(("modules.", "plugins.")) or where.startswith(enabled)
     return {n: j for n, j in JOBS.items() if belongs(j.fn)}
+
+
+def title_of(name):
+    spec = JOBS.get(name)
+    return str(spec.title) if spec is not None and spec.title else name
 
 
 def get(name, app=None):
@@ -202,8 +218,12 @@ def execute(app, run_id, claimed=False):
                 try:
                     if spec is None:
                         raise KeyError(f"unknown job {run.name!r}")
-                    with acting_as(user):
-                        out = spec.fn(**args)
+                    token = _current_run.set(run_id)
+                    try:
+                        with acting_as(user):
+                            out = spec.fn(**args)
+                    finally:
+                        _current_run.reset(token)
                     session.commit()
                     state, result, error = DONE, (None if out is None else str(out)[:2000]), None
                     break
@@ -244,7 +264,7 @@ def run_periodic(name, app=None, now=None):
                         .values(lock_key=None, state=FAILED, finished_at=now_, error="lock timed out"))
         session.commit()
         run = JobRun(name=name, args={}, state=RUNNING, enqueued_by="system", enqueued_at=now_, started_at=now_,
-                     run_key=f"{name}@{slot.isoformat(timespec='minutes')}", lock_key=name)
+                     run_key=f"{name}@{slot.isoformat(timespec='seconds')}", lock_key=name)
         session.add(run)
         try:
             session.commit()
@@ -263,7 +283,8 @@ def run_periodic(name, app=None, now=None):
 class _Local:
     def __init__(self):
         self.wake = threading.Event()
-        self.started = False
+        self.stopping = threading.Event()
+        self.threads = []
         self.lock = threading.Lock()
 
 
@@ -275,17 +296,31 @@ def start(app):
     """Start the in-process worker and scheduler threads (once per process)."""
     local = _local(app)
     with local.lock:
-        if local.started or backend(app) != "thread":
+        if local.threads or backend(app) != "thread":
             return False
-        local.started = True
-    poll = float(app.config.get("HOUQIN_JOBS_POLL_SECONDS", 5))
-    threading.Thread(target=_worker_loop, args=(app, local, poll), name="houqin-jobs", daemon=True).start()
-    threading.Thread(target=_scheduler_loop, args=(app, poll * 3), name="houqin-beat", daemon=True).start()
+        local.stopping.clear()
+        poll = float(app.config.get("HOUQIN_JOBS_POLL_SECONDS", 5))
+        local.threads = [threading.Thread(target=_worker_loop, args=(app, local, poll), name="houqin-jobs", daemon=True),
+                         threading.Thread(target=_scheduler_loop, args=(app, local, poll * 3), name="houqin-beat",
+                                          daemon=True)]
+        for t in local.threads:
+            t.start()
     return True
 
 
+def stop(app, timeout=30):
+    """Stop the in-process threads after the runs in hand (tests; a clean shutdown)."""
+    local = _local(app)
+    with local.lock:
+        local.stopping.set()
+        local.wake.set()
+        for t in local.threads:
+            t.join(timeout)
+        local.threads = []
+
+
 def _worker_loop(app, local, poll):
-    while True:
+    while not local.stopping.is_set():
         try:
             with app.app_context():
                 from .extensions import db
@@ -300,15 +335,15 @@ def _worker_loop(app, local, poll):
         local.wake.clear()
 
 
-def _scheduler_loop(app, every):
-    while True:
+def _scheduler_loop(app, local, every):
+    while not local.stopping.is_set():
         for spec in list(registered(app).values()):
-            if spec.periodic:
+            if spec.periodic and not local.stopping.is_set():
                 try:
                     run_periodic(spec.name, app)
                 except Exception:
                     log.exception("job scheduler: %s", spec.name)
-        _time.sleep(every)
+        local.stopping.wait(every)
 
 
 def install(app):
@@ -316,5 +351,5 @@ def install(app):
     tests, migrations or other commands)."""
     @app.before_request
     def _start_jobs():
-        if not app.testing and backend(app) == "thread" and not _local(app).started:
+        if not app.testing and backend(app) == "thread" and not _local(app).threads:
             start(app)

@@ -198,6 +198,13 @@ def user_can(user, action, perm):
     return (f"can_{action}", perm) in user_permissions(user)
 
 
+def public(func):
+    """Mark a view method as open without a login (a hospital's published price page): it
+    carries no permission, and the permission-matrix test skips it but checks it answers."""
+    func._houqin_public = True
+    return func
+
+
 def require(user, action, perm):
     if not user_can(user, action, perm):
         raise PermissionDenied(_("You do not have permission to do this."))
@@ -262,6 +269,9 @@ def eager_option(cls, path):
     return option
 
 
+COUNT_CAP = 10_000       # lists count matches up to here; beyond, "more than 10,000"
+
+
 class ScopedInterface(SQLAInterface):
     """FAB's data interface with record rules applied to every query it builds (list,
     count, show, edit, delete, API get/list) — the single place views and APIs read through."""
@@ -279,3 +289,54 @@ class ScopedInterface(SQLAInterface):
         if clause is not None:
             query = query.filter(clause)
         return super()._apply_inner_all(query, filters, *args, **kwargs)
+
+    # -- lists at volume (issue 23) ----------------------------------------------------
+    count_cap = COUNT_CAP
+
+    def query(self, filters=None, order_column="", order_direction="", page=None, page_size=None,
+              select_columns=None, outer_default_load=False):
+        """FAB's query with a capped count and deep pages read from the nearer end.
+
+        Counting every match costs a scan of all of them: beyond ``count_cap`` the count is
+        a ``CappedCount`` (shown "more than 10,000"). A page past the middle is read in the
+        reverse order from the end (a short index walk instead of skipping 99,975 rows),
+        which needs the exact count: it is taken then, and only then."""
+        base = self.session.query(self.obj)
+        inner = self._apply_inner_all(base, filters, select_columns=select_columns, aliases_mapping={})
+        count = inner.limit(self.count_cap + 1).count() if self.count_cap else inner.count()
+        offset = (page or 0) * (page_size or 0)
+        capped = self.count_cap and count > self.count_cap
+        if capped and offset + (page_size or 0) > self.count_cap:
+            count, capped = inner.count(), False
+        reverse = bool(page_size and order_column and not capped and offset > count / 2
+                       and order_direction in ("asc", "desc"))
+        if reverse:        # rows [offset, offset + size) are, from the end, [count - offset - size, count - offset)
+            end = count - offset
+            size = max(0, min(page_size, end))
+            start = max(0, end - page_size)
+            query = self.apply_all(base, filters, order_column, "asc" if order_direction == "desc" else "desc",
+                                   None, None, select_columns, outer_default_load)
+            rows = query.offset(start).limit(size).all()[::-1] if size else []
+        else:
+            query = self.apply_all(base, filters, order_column, order_direction, page, page_size,
+                                   select_columns, outer_default_load)
+            rows = query.all()
+        result = []
+        for item in rows:
+            if hasattr(item, self.obj.__name__):
+                result.append(getattr(item, self.obj.__name__))
+            else:
+                return (CappedCount(count) if capped else count), rows
+        return (CappedCount(count) if capped else count), result
+
+
+
+class CappedCount(int):
+    """A count that stopped at the cap: arithmetic sees cap + 1 (pagination goes on),
+    people read "more than 10,000"."""
+    capped = True
+
+    def __str__(self):
+        return _("more than %(n)s", n=f"{int(self) - 1:,}")
+
+    __html__ = __str__

@@ -174,6 +174,45 @@ def check_value(column, value, *, from_input=True):
     return value
 
 
+# --- HTML forms ----------------------------------------------------------------------
+
+FORM_CHECKED = (Numeric, Float, Integer, String, Date, DateTime)
+
+
+class ColumnRule:
+    """WTForms validator: the column's own bounds on a form's value, as the API applies them
+    (``"1.999"`` for a 2-decimal money field is refused, not rounded to 2.00). Numbers are
+    judged on the text typed, before WTForms turned it into a Decimal."""
+    field_flags = {}
+
+    def __init__(self, column):
+        self.column = column
+
+    def __call__(self, form, field):
+        from wtforms.validators import StopValidation
+        t = _base_type(self.column.type)
+        numeric = isinstance(t, (Numeric, Float, Integer)) and not isinstance(t, Boolean)
+        raw = field.raw_data[0] if numeric and field.raw_data else field.data
+        if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+            return
+        try:
+            check_value(self.column, raw)
+        except ValueError as exc:
+            field.errors[:] = []            # one message, ours, instead of "Not a valid decimal value"
+            raise StopValidation(str(exc))
+
+
+def form_validators(cls):
+    """``validators_columns`` for a generated ModelView: every plain column gets its rule."""
+    out = {}
+    for attr in sa_inspect(cls).column_attrs:
+        column = attr.columns[0]
+        t = _base_type(column.type)
+        if isinstance(t, FORM_CHECKED) and not isinstance(t, (Boolean, SAEnum)):
+            out[attr.key] = [ColumnRule(column)]
+    return out
+
+
 # --- API bodies ----------------------------------------------------------------------
 
 def check_body(cls, body):

@@ -13,7 +13,7 @@ from flask_appbuilder import ModelRestApi, ModelView, expose
 from flask_appbuilder.api import BaseApi, safe
 from flask_appbuilder.security.decorators import has_access, protect
 from flask_babel import gettext as _, lazy_gettext as _l
-from sqlalchemy import LargeBinary, inspect as sa_inspect
+from sqlalchemy import LargeBinary, inspect as sa_inspect, select
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from marshmallow import ValidationError as MarshmallowError
@@ -379,8 +379,9 @@ def import_rows(api, upload):
     except Exception:
         raise ValidationError(_("The file could not be read as CSV or Excel."))
     fields = list(api.add_columns)
-    by_label = {str(api.label_columns.get(f, f)): f for f in fields} | {f: f for f in fields}
     cls = api.datamodel.obj
+    names = {**api.label_columns, **cls._meta.label_columns}      # the labels people see on the form
+    by_label = {str(names.get(f, f)): f for f in fields} | {f: f for f in fields}
     model = fieldpolicy.model_fields(cls)
     unknown = [h for h in header if h not in by_label and h not in model]
     if unknown or not header:
@@ -389,19 +390,20 @@ def import_rows(api, upload):
     # a column naming a field people may not set is refused as a whole, before any row is read
     fieldpolicy.check(cls, None, [by_label.get(h, h) for h in header], request_user(), True)
     session, errors, created = api.datamodel.session, [], []
+    labels = {f: str(names.get(f, f)) for f in model}
     for number, row in enumerate(rows, start=2):
         data = {by_label[h]: (str(v).strip() if v != "" else None) for h, v in zip(header, row)}
         item = None
         try:
-            item = api.add_model_schema.load({k: v for k, v in data.items() if v is not None})
+            data = {k: _related_key(cls, k, v) for k, v in data.items() if v is not None}
+            item = api.add_model_schema.load(data)
             session.add(item)
             session.flush()        # a document's validate() runs here and refuses before writing
             created.append(item.name)
         except (UserError, MarshmallowError) as exc:
             if item is not None and item in session:
                 session.expunge(item)
-            errors.append(_("Row %(row)s: %(error)s", row=number,
-                            error=exc.messages if isinstance(exc, MarshmallowError) else exc))
+            errors.append(_row_error(number, exc, labels))
         except SQLAlchemyError as exc:   # e.g. a duplicate: the transaction is gone, stop here
             errors.append(_("Row %(row)s: %(error)s", row=number, error=getattr(exc, "orig", exc)))
             break
@@ -410,6 +412,36 @@ def import_rows(api, upload):
         raise ValidationError(" ".join(str(e) for e in errors[:20]))
     session.commit()
     return created
+
+
+def _row_error(number, exc, labels):
+    """"Row 3, column 身份证号: …" for each field an import row was refused on (the schema's
+    messages, a FieldRefused's fields), else "Row 3: …"."""
+    by_field = exc.messages if isinstance(exc, MarshmallowError) else getattr(exc, "fields", None)
+    if not isinstance(by_field, dict) or not by_field:
+        return _("Row %(row)s: %(error)s", row=number, error=exc)
+    return " ".join(_("Row %(row)s, column %(column)s: %(error)s", row=number, column=labels.get(f, f),
+                      error=" ".join(map(str, m)) if isinstance(m, list) else m) for f, m in by_field.items())
+
+
+def _related_key(cls, field, value):
+    """An import cell naming a related record by its number, code or title (as people write
+    it) becomes that record's key; a number stays a key. Unknown or ambiguous: refused."""
+    rel = sa_inspect(cls).relationships.get(field)
+    if rel is None or rel.uselist or str(value).isdigit():
+        return value
+    target = rel.mapper.class_
+    for column in ("name", "code", "title", "legal_name", "full_name"):
+        attr = getattr(target, column, None)
+        if attr is None or not hasattr(attr, "property") or column not in {c.key for c in rel.mapper.column_attrs}:
+            continue
+        ids = db.session.scalars(select(target.id).where(attr == str(value)).limit(2)).all()
+        if len(ids) == 1:
+            return ids[0]
+        if len(ids) > 1:
+            raise fieldpolicy.FieldRefused({field: _("names more than one record: %(v)s", v=value)},
+                                           _("%(v)s names more than one record.", v=value))
+    raise fieldpolicy.FieldRefused({field: _("no such record: %(v)s", v=value)}, _("No such record: %(v)s", v=value))
 
 
 class DocumentApi(validation.RefusalsAs4xx, ModelRestApi):
@@ -453,6 +485,8 @@ class DocumentApi(validation.RefusalsAs4xx, ModelRestApi):
             self._masked(data["result"], item)
 
     def pre_get_list(self, data):
+        if getattr(data.get("count"), "capped", False):     # counted up to the cap only (issue 23)
+            data["count_capped"] = True
         if self.datamodel.obj._meta.hidden_fields is None:
             return
         cls = self.datamodel.obj     # one statement for the page, not one per row (issue 17.6)
@@ -629,6 +663,7 @@ def build_view(cls, manifest):
         label_columns={**SYSTEM_LABELS, **meta.label_columns},
         description_columns=meta.description_columns,
         base_order=meta.order,
+        validators_columns=validation.form_validators(cls),   # the API's bounds on form values too
     )
     attrs.update(display.view_attrs(cls, attrs))     # typed display (erp_core/display.py)
     # FAB fills empty add/edit columns with every column: no policy fields, no such route

@@ -9,6 +9,9 @@
 * **Sessions**: each cookie login gets a random session id recorded in ``core_session``;
   a cookie whose id is not there (logged out, password changed, or never issued) is an
   anonymous request. So a copied cookie stops working on logout and on password change.
+  A token login (``POST /api/v1/security/login``) is a session too: its access and refresh
+  tokens carry the session id (claim ``sid``) and every token request checks that the row is
+  still there, so ``POST /api/v1/security/logout`` and a password change revoke them (401).
 * **Headers**: CSP with no external source, ``frame-ancestors``/``X-Frame-Options``,
   ``nosniff`` and ``Referrer-Policy`` on every response.
 """
@@ -131,6 +134,49 @@ def end_sessions(user_id=None, sid=None):
     db.session.commit()
 
 
+def _token_claims(identity):
+    """Claims of a new JWT: the session it belongs to. A token login starts a session (one for
+    its access and refresh token); a refresh keeps the refresh token's session."""
+    from flask_jwt_extended import get_jwt
+    try:
+        sid = (get_jwt() or {}).get("sid")     # /refresh: the verified refresh token's session
+    except RuntimeError:
+        sid = None
+    sid = sid or g.get("houqin_token_sid")     # the login's refresh token: its access token's
+    if not sid:
+        sid = secrets.token_urlsafe(32)
+        db.session.execute(insert(UserSession.__table__).values(sid=sid, user_id=int(identity), created_at=now()))
+        db.session.commit()
+        g.houqin_token_sid = sid
+    return {"sid": sid}
+
+
+def _token_revoked(jwt_header, jwt_payload):
+    """A token whose session was ended (API logout, password change) or that names none."""
+    sid = jwt_payload.get("sid")
+    if not isinstance(sid, str):
+        return True
+    row = db.session.execute(select(UserSession.user_id).where(UserSession.sid == sid)).first()
+    return row is None or str(row.user_id) != str(jwt_payload.get("sub"))
+
+
+def _session_api():
+    from flask_appbuilder.api import BaseApi, expose
+    from flask_jwt_extended import get_jwt, jwt_required
+
+    class TokenSessionApi(BaseApi):
+        """``POST /api/v1/security/logout`` with the access or refresh token: ends the token
+        login's session, so both of its tokens are refused from then on (any signed-in user)."""
+        resource_name = "security"
+
+        @expose("/logout", methods=["POST"])
+        @jwt_required(verify_type=False)
+        def logout(self):
+            end_sessions(sid=get_jwt()["sid"])
+            return self.response(200, message=_("Signed out."))
+    return TokenSessionApi
+
+
 def password_changed(user_id):
     """Sign out every session of the user; the user who changed it stays signed in here."""
     end_sessions(user_id=user_id)
@@ -154,6 +200,12 @@ def install(app):
     warning = memory_store_warning(limiter.uri, worker_count())
     if warning:
         app.logger.warning(warning)
+
+    jwt_manager = app.extensions["flask-jwt-extended"]
+    jwt_manager.additional_claims_loader(_token_claims)
+    jwt_manager.token_in_blocklist_loader(_token_revoked)
+    with app.app_context():
+        app.appbuilder.add_api(_session_api())
 
     @app.before_request
     def _check_session():

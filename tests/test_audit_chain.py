@@ -163,3 +163,91 @@ def test_web_workers_anchor_periodically(app, client, session):
         app.config["HOUQIN_AUDIT_ANCHOR_SECONDS"] = 0
     anchors, _ = audit.read_anchors()
     assert anchors and anchors[-1]["kind"] == "head"
+
+
+# --- an upgraded database: rows written before the keyed chain (issue 18.5) ------------------
+
+def _as_legacy(session):
+    """Rewrite the chain as a database from before the HMAC held it (plain SHA-256, no anchors)."""
+    prev = audit.GENESIS
+    for row in session.scalars(select(AuditLog).order_by(AuditLog.id)).all():
+        row.prev_hash = prev
+        row.hash = prev = audit._legacy_digest(prev, audit._ts_text(row.ts), row.user, row.action, row.doctype,
+                                              row.doc_id, row.docname, row.data)
+    session.execute(update(AuditHead.__table__).values(last_hash=prev))
+    session.commit()
+    audit.anchor_file().unlink(missing_ok=True)
+
+
+def test_reseal_covers_rows_from_before_the_keyed_chain(app, session):
+    rows = _rows(session, 3)
+    _as_legacy(session)
+    new_invoice(session, payee="after the upgrade")        # the app ran a while before the reseal
+    ok, _n, problems = _verify(session)
+    assert not ok and problems.first_bad == rows[0].id      # old rows do not verify under the key
+    result = CliRunner().invoke(cli, ["audit", "reseal"], obj=app)
+    assert result.exit_code == 0 and f"sealed up to row {rows[-1].id}" in result.output, result.output
+    ok, count, problems = _verify(session)
+    assert ok, list(problems)
+    reseal = session.scalars(select(AuditLog).where(AuditLog.action == "reseal")).one()
+    assert reseal.payload()["rows"] == len(rows) and reseal.payload()["up_to"] == rows[-1].id
+    kinds = [a["kind"] for a in audit.read_anchors()[0]]
+    assert "legacy" in kinds and kinds[-1] == "head"        # sealed, then the new head anchored
+    assert "already resealed" in CliRunner().invoke(cli, ["audit", "reseal"], obj=app).output
+
+    # from now on an old row is as safe as a new one: editing it, recomputing the old chain, renumbering
+    old = rows[1]
+    session.execute(text("UPDATE core_audit_log SET docname = 'X' WHERE id = :id"), {"id": old.id})
+    session.commit()
+    ok, _n, problems = _verify(session)
+    assert not ok and problems.first_bad == old.id
+    _as_legacy_prefix_recomputed = audit._legacy_digest        # an attacker can recompute the unkeyed part
+    prev = audit.GENESIS
+    for row in session.scalars(select(AuditLog).where(AuditLog.id <= rows[-1].id).order_by(AuditLog.id)).all():
+        row.prev_hash = prev
+        row.hash = prev = _as_legacy_prefix_recomputed(prev, audit._ts_text(row.ts), row.user, row.action,
+                                                       row.doctype, row.doc_id, row.docname, row.data)
+    session.commit()
+    ok, _n, problems = _verify(session)
+    assert not ok and any("anchor" in p for p in problems), list(problems)
+
+
+def test_reseal_refuses_old_rows_already_broken(app, session):
+    rows = _rows(session, 3)
+    _as_legacy(session)
+    session.execute(text("UPDATE core_audit_log SET user = 'mallory' WHERE id = :id"), {"id": rows[1].id})
+    session.commit()
+    result = CliRunner().invoke(cli, ["audit", "reseal"], obj=app)
+    assert result.exit_code == 1 and f"row {rows[1].id}" in result.output
+    assert not audit.anchor_file().exists() or "legacy" not in audit.anchor_file().read_text()
+
+
+def test_renumbered_resealed_rows_fail(app, session):
+    rows = _rows(session, 3)
+    _as_legacy(session)
+    audit.reseal(session)
+    ok, _n, problems = _verify(session)
+    assert ok, list(problems)
+    # the old digest does not cover the id: a renumbering that keeps the order and the chain
+    session.execute(text("UPDATE core_audit_log SET id = -1 WHERE id = :id"), {"id": rows[0].id})
+    session.commit()
+    ok, _n, problems = _verify(session)
+    assert not ok and any("renumbered" in p for p in problems), list(problems)
+
+
+def test_verify_names_the_first_bad_row_and_the_last_good_anchor(app, session):
+    rows = _rows(session, 2)
+    first = audit.anchor(session)
+    more = _rows(session, 2)[len(rows):]
+    audit.anchor(session)
+    cut, kept_hash = more[0].id, rows[-1].hash
+    session.execute(text("DELETE FROM core_audit_log WHERE id >= :id"), {"id": cut})
+    session.execute(text("UPDATE core_audit_head SET last_hash = :h"), {"h": kept_hash})
+    session.commit()
+    ok, _n, problems = _verify(session)
+    assert not ok
+    assert problems.first_bad == cut
+    assert problems.last_good_anchor["id"] == first["id"] and first["hash"] == kept_hash
+    result = CliRunner().invoke(cli, ["audit", "verify"], obj=app)
+    assert f"first bad row: {cut}" in result.output
+    assert f"last good anchor: row {first['id']}" in result.output

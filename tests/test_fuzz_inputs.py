@@ -117,39 +117,66 @@ def test_every_document_create_and_update_refuses_bad_input(app, client, demo, a
 
 
 def _action_rules(app):
+    """(rule, declared Action or None) for every action endpoint: ActionApi routes found in the
+    URL map, and the per-document route of every action of ``erp_core.actions.REGISTRY``."""
+    from erp_core import actions
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
         owner = getattr(view, "__self__", None)
         cls = type(owner) if owner is not None else None
         if cls is not None and issubclass(cls, ActionApi) and rule.methods & {"POST", "PUT"}:
-            yield rule
+            method = rule.endpoint.rpartition(".")[2]
+            yield rule.rule, next((a for a in actions.REGISTRY if a.api is cls and a.name == method), None)
+    for spec in actions.REGISTRY:
+        api = getattr(spec.doc, "_api", None) if spec.doc is not None else None
+        if api is not None:
+            yield f"/api/v1/{api.resource_name}/<int:pk>/action/{spec.name}", spec
 
 
 ACTION_KEYS = ["code", "qty", "price", "amount", "lines", "reason", "day", "days", "items_count", "tag", "phone",
                "owner", "name", "month", "deposit", "note", "ward", "score", "scores", "pin", "username",
                "returned_at", "due_at", "vendor", "contract", "bid", "technical", "expert", "id", "kind"]
+PLAUSIBLE = {"text": st.sampled_from(["JD-01", "A", "1", "张三", "13800000000"]), "decimal": st.just("1.5"),
+             "money": st.sampled_from(["12.50", "0.01", "0"]), "int": st.integers(0, 5), "bool": st.booleans(),
+             "date": st.sampled_from(["2026-11-24", "2026-12-01"]), "datetime": st.just("2026-11-24T10:00"),
+             "list": st.lists(st.dictionaries(st.sampled_from(ACTION_KEYS), HOSTILE, max_size=3), max_size=2),
+             "signature": st.just("data:image/png;base64,iVBORw0KGgo="), "file": st.just("x")}
+
+
+def _action_body(spec):
+    """Bodies over the action's declared inputs (plausible and hostile values mixed), so the
+    examples get past the input parsing into the business code; untyped endpoints get the
+    generic keys."""
+    if spec is None or not spec.inputs:
+        return st.one_of(st.dictionaries(st.sampled_from(ACTION_KEYS), HOSTILE, max_size=5),
+                         st.dictionaries(st.sampled_from(ACTION_KEYS), st.lists(
+                             st.dictionaries(st.sampled_from(ACTION_KEYS), HOSTILE, max_size=3), max_size=2),
+                             max_size=2),
+                         HOSTILE)
+    values = {name: st.one_of(PLAUSIBLE.get(i.kind, HOSTILE), HOSTILE) for name, i in spec.inputs.items()}
+    return st.one_of(st.fixed_dictionaries({}, optional=values), HOSTILE)
 
 
 def test_every_action_refuses_bad_input(app, client, demo, admin):
-    rules = list(_action_rules(app))
+    rules = list({rule: (rule, spec) for rule, spec in _action_rules(app)}.values())
     assert rules, "no action endpoints found in the URL map"
-    body = st.one_of(st.dictionaries(st.sampled_from(ACTION_KEYS), HOSTILE, max_size=5),
-                     st.dictionaries(st.sampled_from(ACTION_KEYS), st.lists(
-                         st.dictionaries(st.sampled_from(ACTION_KEYS), HOSTILE, max_size=3), max_size=2), max_size=2),
-                     HOSTILE)
-    for rule in rules:
+    typed = 0
+    for rule, spec in rules:
         FIGURES["endpoints"] += 1
-        url = re.sub(r"<(?:int:)?[^>]+>", "1", rule.rule)
+        typed += spec is not None and bool(spec.inputs)
+        url = re.sub(r"<(?:int:)?[^>]+>", "1", rule)
+        methods = spec.methods if spec is not None else ("POST",)
 
         @SETTINGS
-        @given(data=body)
+        @given(data=_action_body(spec))
         def act(data):
-            resp = client.post(url, headers=admin, json=data) if "POST" in rule.methods else \
+            resp = client.post(url, headers=admin, json=data) if "POST" in methods else \
                 client.put(url, headers=admin, json=data)
             _check(resp, f"{url} {data!r:.200}")
         _collect(act)
     assert not FAILURES, "\n".join(FAILURES)
-    print(f"\nfuzz: {FIGURES['endpoints']} endpoints in all, {FIGURES['examples']} examples, 5xx: {FIGURES['5xx']}")
+    print(f"\nfuzz: {FIGURES['endpoints']} endpoints in all ({typed} actions fuzzed over their declared inputs), "
+          f"{FIGURES['examples']} examples, 5xx: {FIGURES['5xx']}")
 
 
 # --- the concrete cases of issue 18 ----------------------------------------------------------------
@@ -235,3 +262,41 @@ def test_quantity_true_sells_nothing(app, client, api_token, session):
         resp = client.post("/api/v1/convenience_sales/sell", headers=h, json={"lines": [{"code": "JD-01", "qty": qty}]})
         assert resp.status_code in (400, 422), (qty, resp.status_code)
     assert session.scalars(select(Sale)).all() == []
+
+
+@pytest.mark.parametrize("header", ["abc", 'W/"abc"', "9" * 5000, "²", "1.0", "-1", " ", '"1"x'])
+def test_malformed_if_match_is_a_4xx_naming_the_version(client, admin, session, header):
+    from tests.sample_module.models import SampleRequest
+    req = SampleRequest(title="t", amount=Decimal("1"))
+    session.add(req)
+    session.commit()
+    resp = client.put(f"/api/v1/sample_request/{req.id}", headers={**admin, "If-Match": header}, json={"title": "u"})
+    assert resp.status_code in (409, 422), (header, resp.status_code)
+    assert "记录版本号" in resp.json["message"]
+    session.expire_all()
+    assert session.get(SampleRequest, req.id).title == "t"
+
+
+def test_etag_quoted_if_match_is_understood(client, admin, session):
+    from tests.sample_module.models import SampleRequest
+    req = SampleRequest(title="t", amount=Decimal("1"))
+    session.add(req)
+    session.commit()
+    resp = client.put(f"/api/v1/sample_request/{req.id}", headers={**admin, "If-Match": f'W/"{req.version}"'},
+                      json={"title": "u"})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("seen", ["abc", "9" * 5000, "²", ""])
+def test_malformed_version_in_an_html_form_is_a_4xx(client, login_as, session, seen):
+    from tests.sample_module.models import SampleRequest
+    req = SampleRequest(title="t", amount=Decimal("1"))
+    session.add(req)
+    session.commit()
+    login_as("Sample Clerk")
+    resp = client.post(f"/sample/sample_request/edit/{req.id}", data={"title": "u", "ward": "A", "amount": "2",
+                                                                          "seen_version": seen})
+    assert 400 <= resp.status_code < 500, (seen, resp.status_code)
+    assert "记录版本号" in resp.get_data(as_text=True)     # the refusal, in the page's language
+    session.expire_all()
+    assert session.get(SampleRequest, req.id).title == "t"

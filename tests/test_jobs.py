@@ -163,3 +163,56 @@ def test_job_list_needs_its_permission(app, session, client, login_as):
 
 def test_backend_choice(app):
     assert jobs.backend(app) == "eager"
+
+
+def test_batch_print_is_a_job_and_only_its_requester_fetches_the_pdf(app, session, client, login_as):
+    from decimal import Decimal
+    from erp_core.models import Attachment
+    from tests.sample_module.models import SampleRequest
+    with acting_as("someone"):
+        docs = [SampleRequest(title=f"批量{i}", amount=Decimal("1")) for i in range(2)]
+        session.add_all(docs)
+        session.commit()
+    names = [d.name for d in docs]
+    login_as("Auditor")                     # reads but may not print
+    assert client.post("/print/sample.request/batch", json={"names": names}).status_code == 403
+    assert session.scalar(select(JobRun.id)) is None
+    clerk = login_as("Sample Clerk")
+    resp = client.post("/print/sample.request/batch", json={"names": names})
+    assert resp.status_code == 202 and resp.json["state"] == "done"
+    run = session.get(JobRun, resp.json["run"])
+    assert run.enqueued_by == clerk and run.name == "core.batch_print" and "2 documents" in run.result
+    assert session.scalar(select(Attachment.size).where(Attachment.doctype == "JobRun", Attachment.doc_id == run.id))
+    assert client.get(resp.json["pdf"]).data[:4] == b"%PDF"
+    user = get_user(app, "Sample Clerk")
+    note = session.scalar(select(Notification).where(Notification.user_id == user.id))
+    assert note.link == resp.json["pdf"]
+    login_as("Sample Manager")              # may print the same documents, but this is not their batch
+    assert client.get(resp.json["pdf"]).status_code == 404
+    assert client.get(resp.json["status"]).status_code == 404
+    login_as("Admin")
+    assert client.get(resp.json["pdf"]).status_code == 200
+
+
+def test_in_process_backend_runs_queued_and_periodic_jobs_in_threads(app, session):
+    GATE.set()
+    app.config.update(HOUQIN_JOBS_EAGER=False, HOUQIN_JOBS_POLL_SECONDS=0.2)
+    try:
+        assert jobs.backend(app) == "thread"
+        run_id = enqueue("test.add", a=20, b=22)
+        assert session.get(JobRun, run_id).state == "queued"      # handed over, not run inline
+        assert jobs.start(app) and not jobs.start(app)              # once per process
+        import time
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            session.expire_all()
+            if session.get(JobRun, run_id).state == "done" and session.scalar(
+                    select(JobRun.id).where(JobRun.name == "test.slow_periodic", JobRun.state == "done")):
+                break
+            time.sleep(0.2)
+        assert session.get(JobRun, run_id).result == "sum 42"
+        assert session.scalar(select(JobRun.run_key).where(JobRun.name == "test.slow_periodic")).startswith(
+            "test.slow_periodic@")
+    finally:
+        jobs.stop(app)
+        app.config.update(HOUQIN_JOBS_EAGER=True)

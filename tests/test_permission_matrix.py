@@ -13,7 +13,7 @@ from erp_core.testing import ensure_user, PASSWORD
 PUBLIC = {"AuthDBView.login", "AuthDBView.logout", "LocaleView.index", "UtilView.back",
           "SecurityApi.login", "SecurityApi.refresh", "DashboardView.index", "static",
           "appbuilder.static", "OpenApi.get",
-          "QrFormView.form"}   # service_desk: login-free, bound by a signed token, rate-limited
+          "TokenSessionApi.logout"}   # any token holder ends its own session (erp_core.websecurity)
 
 
 def _views(app):
@@ -42,6 +42,8 @@ def protected_endpoints(app):
             continue
         if getattr(func, "_houqin_dynamic", False):
             continue                               # checked in test_print_permissions
+        if getattr(func, "_houqin_public", False):
+            continue                               # open on purpose (erp_core.permissions.public)
         if not hasattr(func, "_permission_name"):
             if method in ("action", "action_post") and func.__func__.__module__.startswith("flask_appbuilder."):
                 continue                           # FAB's own bulk actions check each action inside
@@ -79,6 +81,17 @@ def roles_under_test(app):
 def test_every_endpoint_is_protected_or_public(app):
     with app.test_request_context():
         assert protected_endpoints(app)
+
+
+def test_public_pages_answer_without_a_login(app):
+    """Pages marked ``public`` (e.g. a published price list) open without a login and never fail."""
+    client = app.test_client()
+    views = _views(app)
+    for rule in app.url_map.iter_rules():
+        cls_name, _, method = rule.endpoint.partition(".")
+        func = getattr(views.get(cls_name), method, None)
+        if getattr(func, "_houqin_public", False) and "GET" in rule.methods and not rule.arguments:
+            assert client.get(rule.rule).status_code == 200, rule.rule
 
 
 def test_anonymous_reaches_no_protected_endpoint(app):

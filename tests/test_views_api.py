@@ -191,10 +191,12 @@ def test_print_anonymous_goes_to_login(client, session):
 def test_batch_print_endpoint(client, login_as, session):
     a, b = make_request(session, title="一"), make_request(session, title="二")
     login_as("Sample Clerk")
-    resp = client.post("/print/sample.request/batch.pdf", json={"names": [a.name, b.name]})
-    assert resp.status_code == 200 and resp.data[:4] == b"%PDF"
-    assert client.post("/print/sample.request/batch.pdf", json={"names": "x"}).status_code == 422
-    assert client.post("/print/sample.request/batch.pdf", json={"names": ["NOPE"]}).status_code == 404
+    resp = client.post("/print/sample.request/batch", json={"names": [a.name, b.name]})
+    assert resp.status_code == 202 and resp.json["state"] == "done"      # a job; eager in tests
+    assert client.get(resp.json["status"]).json["pdf"] == resp.json["pdf"]
+    assert client.get(resp.json["pdf"]).data[:4] == b"%PDF"
+    assert client.post("/print/sample.request/batch", json={"names": "x"}).status_code == 422
+    assert client.post("/print/sample.request/batch", json={"names": ["NOPE"]}).status_code == 404
 
 
 def test_import_csv_and_excel_all_or_nothing(app, client, api_token, login_as, session):

@@ -146,3 +146,70 @@ def test_security_headers(client, path):
     assert h["X-Frame-Options"] == "SAMEORIGIN"
     assert h["X-Content-Type-Options"] == "nosniff"
     assert h["Referrer-Policy"] == "same-origin"
+
+
+# --- JWT: a token login is a server-side session too ----------------------------------------
+
+def _tokens(app, name, password=PASSWORD):
+    resp = app.test_client().post("/api/v1/security/login", json={
+        "username": name, "password": password, "provider": "db", "refresh": True})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    return ({"Authorization": f"Bearer {resp.json['access_token']}"},
+            {"Authorization": f"Bearer {resp.json['refresh_token']}"})
+
+
+def test_token_logout_revokes_its_access_and_refresh_tokens(app):
+    name = ensure_user(app, "Sample Clerk", f"jw_{uuid.uuid4().hex[:8]}")
+    access, refresh = _tokens(app, name)
+    other, _ = _tokens(app, name)               # a second login (another device) is its own session
+    c = app.test_client()
+    assert c.get(API, headers=access).status_code == 200
+    assert c.post("/api/v1/security/refresh", headers=refresh).status_code == 200
+    assert c.post("/api/v1/security/logout", headers=access).status_code == 200
+    assert c.get(API, headers=access).status_code == 401
+    assert c.post("/api/v1/security/refresh", headers=refresh).status_code == 401
+    assert c.get(API, headers=other).status_code == 200
+    assert c.post("/api/v1/security/logout").status_code == 401       # no token: nothing to end
+
+
+def test_refreshed_token_belongs_to_the_same_session(app):
+    name = ensure_user(app, "Sample Clerk", f"jr_{uuid.uuid4().hex[:8]}")
+    access, refresh = _tokens(app, name)
+    c = app.test_client()
+    new = {"Authorization": f"Bearer {c.post('/api/v1/security/refresh', headers=refresh).json['access_token']}"}
+    assert c.get(API, headers=new).status_code == 200
+    c.post("/api/v1/security/logout", headers=refresh)
+    assert c.get(API, headers=new).status_code == 401 and c.get(API, headers=access).status_code == 401
+
+
+def test_password_change_revokes_the_users_tokens(app, client, login_as):
+    name = login_as("Sample Clerk", username=f"jp_{uuid.uuid4().hex[:8]}")
+    access, refresh = _tokens(app, name)
+    c = app.test_client()
+    assert c.get(API, headers=access).status_code == 200
+    new = "New-Password-9x!"
+    resp = client.post("/resetmypassword/form", data={"current_password": PASSWORD, "password": new,
+                                                      "conf_password": new})
+    assert resp.status_code == 302
+    assert c.get(API, headers=access).status_code == 401
+    assert c.post("/api/v1/security/refresh", headers=refresh).status_code == 401
+    fresh, _ = _tokens(app, name, new)
+    assert c.get(API, headers=fresh).status_code == 200
+
+
+def test_admin_password_reset_revokes_the_users_tokens(app):
+    name = ensure_user(app, "Sample Clerk", f"ja_{uuid.uuid4().hex[:8]}")
+    access, _ = _tokens(app, name)
+    with app.app_context():
+        app.appbuilder.sm.reset_password(app.appbuilder.sm.find_user(username=name).id, "Another-Passw0rd!")
+    assert app.test_client().get(API, headers=access).status_code == 401
+
+
+def test_token_without_a_session_is_refused(app):
+    """A token signed with the app's key but naming no session (e.g. issued before sessions) is revoked."""
+    from flask_jwt_extended import create_access_token
+    name = ensure_user(app, "Sample Clerk", f"jn_{uuid.uuid4().hex[:8]}")
+    with app.test_request_context():
+        user = app.appbuilder.sm.find_user(username=name)
+        forged = create_access_token(identity=str(user.id), additional_claims={"sid": "no-such-session"})
+    assert app.test_client().get(API, headers={"Authorization": f"Bearer {forged}"}).status_code == 401

@@ -10,3 +10,5 @@ from .toolkit import rmb_upper
 __all__ = ["PrintFormat", "PrintRegistry", "STATIC_ROOT", "allow_static_root", "batch_pdf", "check_cjk_font",
            "check_harfbuzz_subset", "documents", "html_to_pdf", "layout", "init_app", "qr_data_uri", "record_print", "render_html", "render_htmls", "render_pdf",
            "rmb_upper"]
+
+from . import batch  # noqa: E402,F401 - registers the batch-print job

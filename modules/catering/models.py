@@ -107,10 +107,10 @@ class Diet(Document):
 
 class Dish(Document):
     __tablename__ = "catering_dish"
-    title: Mapped[str] = mapped_column(String(80))
+    title: Mapped[str] = mapped_column(String(80), index=True)
     price: Mapped[Decimal] = mapped_column(Money())
-    diets: Mapped[str] = mapped_column(String(300), default="")          # codes of the diets it suits
-    allergens: Mapped[str] = mapped_column(String(300), default="")
+    diets: Mapped[str] = mapped_column(String(300), default="", index=True)          # codes of the diets it suits
+    allergens: Mapped[str] = mapped_column(String(300), default="", index=True)
     ingredients: Mapped[str] = mapped_column(Text, default="")
     tcm_properties: Mapped[str] = mapped_column(String(200), default="")
     # "HH:MM" (FAB's forms have no time-of-day field); read through hhmm()
@@ -220,13 +220,13 @@ class Order(Document):
     order_for: Mapped[str] = mapped_column(String(8), default="patient")      # patient / staff
     ward_id: Mapped[int | None] = mapped_column(ForeignKey("catering_ward.id"), nullable=True, index=True)
     ward = relationship("Ward")
-    bed: Mapped[str] = mapped_column(String(20), default="")
-    patient_name: Mapped[str] = mapped_column(String(60), default="")
+    bed: Mapped[str] = mapped_column(String(20), default="", index=True)
+    patient_name: Mapped[str] = mapped_column(String(60), default="", index=True)
     inpatient_no: Mapped[str] = mapped_column(String(30), default="")
     diet_id: Mapped[int | None] = mapped_column(ForeignKey("catering_diet.id"), nullable=True)
     diet = relationship("Diet")
     allergies: Mapped[str] = mapped_column(String(300), default="")
-    department: Mapped[str] = mapped_column(String(80), default="")
+    department: Mapped[str] = mapped_column(String(80), default="", index=True)
     staff_name: Mapped[str] = mapped_column(String(60), default="")
     slot_id: Mapped[int] = mapped_column(ForeignKey("catering_slot.id"))
     slot = relationship("MealSlot")

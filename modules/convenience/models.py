@@ -3,7 +3,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import gettext as _, lazy_gettext as _l, lazy_pgettext
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, func, select
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from flask_appbuilder import Model
 
@@ -24,12 +24,12 @@ class SaleItem(Document):
     __tablename__ = "convenience_item"
     __table_args__ = (CheckConstraint("stock >= 0", name="convenience_item_stock_not_negative"),)
     code: Mapped[str] = mapped_column(String(40), unique=True)
-    title: Mapped[str] = mapped_column(String(80))
+    title: Mapped[str] = mapped_column(String(80), index=True)
     unit: Mapped[str] = mapped_column(String(10), default="个")
     price: Mapped[Decimal] = mapped_column(Money())
     stock: Mapped[int] = mapped_column(Integer, default=0)
     low_stock_level: Mapped[int] = mapped_column(Integer, default=5)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
 
     class Meta:
         title, title_plural = _l("Item for sale"), _l("Items for sale")
@@ -75,9 +75,10 @@ class StockMove(Model):
 
 class Sale(Document):
     __tablename__ = "convenience_sale"
+    __table_args__ = (Index("ix_convenience_sale_created_by", "created_by"),)   # a declared filter
     payment_method: Mapped[str] = mapped_column(String(12), default="cash")
     total: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
-    status: Mapped[str] = mapped_column(String(10), default="paid")        # paid / refunded
+    status: Mapped[str] = mapped_column(String(10), default="paid", index=True)        # paid / refunded
     refund_reason: Mapped[str] = mapped_column(String(200), default="")
     lines = relationship("SaleLine", back_populates="sale", cascade="all, delete-orphan", order_by="SaleLine.id")
 
@@ -115,8 +116,8 @@ class Storage(Document):
     """A patient's belongings kept at the desk, free of charge, until picked up."""
     __tablename__ = "convenience_storage"
     tag: Mapped[str] = mapped_column(String(20), unique=True)
-    owner_name: Mapped[str] = mapped_column(String(60))
-    phone: Mapped[str] = mapped_column(String(20))
+    owner_name: Mapped[str] = mapped_column(String(60), index=True)
+    phone: Mapped[str] = mapped_column(String(20), index=True)
     description: Mapped[str] = mapped_column(Text)
     items_count: Mapped[int] = mapped_column(Integer, default=1)
     location: Mapped[str] = mapped_column(String(60), default="")
@@ -182,8 +183,8 @@ class Booking(Document):
     __tablename__ = "convenience_booking"
     booking_type_id: Mapped[int] = mapped_column(ForeignKey("convenience_booking_type.id"), index=True)
     booking_type = relationship("BookingType")
-    requester: Mapped[str] = mapped_column(String(60))
-    phone: Mapped[str] = mapped_column(String(20))
+    requester: Mapped[str] = mapped_column(String(60), index=True)
+    phone: Mapped[str] = mapped_column(String(20), index=True)
     location: Mapped[str] = mapped_column(String(120))
     slot_start: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     fee: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)

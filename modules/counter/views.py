@@ -1,5 +1,8 @@
 """The counter screen and its JSON actions. Every action acts as the clerk on duty
 (erp_core.context.actor) and checks the permission of the document it touches."""
+from datetime import datetime, timedelta
+from decimal import Decimal
+
 from flask import request, session
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.api import safe
@@ -7,6 +10,8 @@ from flask_appbuilder.security.decorators import has_access, protect
 from flask_babel import gettext as _, lazy_gettext as _l
 
 from erp_core.context import actor
+from erp_core.display import format_datetime_local, person_name, yuan
+from erp_core.types import now
 from erp_core import actions
 from erp_core.actions import Action, Input
 from erp_core.errors import NotFound, PermissionDenied, ValidationError
@@ -18,6 +23,7 @@ from modules.convenience import services as shop
 from modules.convenience.views import sale_json, storage_json
 from modules.rentals import services as rentals
 from modules.rentals.models import PAYMENT_METHODS
+from modules.rentals.services import compute_fee
 from modules.rentals.views import loan_json
 
 DISINFECTION_METHODS = ["含氯消毒液擦拭（500mg/L）", "75% 酒精擦拭", "紫外线照射 30 分钟"]
@@ -31,17 +37,62 @@ def lookup(code):
     asset = rentals.find_asset(code)
     if asset is not None:
         loan = rentals.open_loan_of(asset)
-        return {"kind": "asset", "code": asset.code, "title": str(asset.item_type), "status": asset.status,
-                "status_label": str(asset.status_label), "deposit": str(asset.item_type.deposit),
-                "loan": loan_json(loan) | {"borrower": loan.borrower_name, "ward_bed": loan.ward_bed} if loan else None}
+        kind = asset.item_type
+        return {"kind": "asset", "code": asset.code, "title": str(kind), "status": asset.status,
+                "status_label": str(asset.status_label), "deposit": str(kind.deposit), "terms": fee_terms(kind),
+                "due_text": format_datetime_local(now() + timedelta(hours=kind.loan_hours)),
+                "loan": loan_json(loan) | {"borrower": loan.borrower_name, "ward_bed": loan.ward_bed,
+                                           **return_quote(loan)} if loan else None}
     storage = shop.find_tag(code)
     if storage is not None:
-        return {"kind": "tag", **storage_json(storage), "description": storage.description}
+        return {"kind": "tag", **storage_json(storage), "description": storage.description,
+                "status_label": str(_l("Stored") if storage.status == "stored" else _l("Already picked up"))}
     item = shop.find_item(code)
     if item is not None:
         return {"kind": "item", "code": item.code, "title": item.title, "price": str(item.price),
                 "stock": item.stock, "unit": item.unit}
     raise NotFound(_("Nothing found for %(code)s.", code=code))
+
+
+def fee_terms(kind):
+    """The fee rule in words, read to the borrower before signing."""
+    parts = [_("first %(n)s minutes free", n=kind.free_minutes)] if kind.free_minutes else []
+    per = _("%(rate)s per day", rate=yuan(kind.rate)) if kind.rate_unit == "day" else \
+        _("%(rate)s per hour", rate=yuan(kind.rate))
+    parts.append(per)
+    if kind.daily_cap is not None and kind.rate_unit != "day":
+        parts.append(_("at most %(cap)s a day", cap=yuan(kind.daily_cap)))
+    if kind.late_fee_per_day:
+        parts.append(_("late fee %(fee)s per started day", fee=yuan(kind.late_fee_per_day)))
+    return "，".join(parts)
+
+
+def return_quote(loan):
+    """What a return now would charge and refund (before any damage charge), shown before confirming."""
+    rental, late = compute_fee(loan.item_type, loan.lent_at, now(), loan.due_at)
+    return {"rental_now": str(rental), "late_now": str(late), "due_text": format_datetime_local(loan.due_at),
+            "lent_text": format_datetime_local(loan.lent_at), "overdue": now() > loan.due_at}
+
+
+def summary(action, r):
+    """The result in words: what was made and what the amount is."""
+    if action == "lend":
+        return _("Loan %(name)s · %(asset)s · deposit %(deposit)s · due back %(due)s", name=r["name"], asset=r["asset"],
+                 deposit=yuan(r["deposit"]), due=format_datetime_local(datetime.fromisoformat(r["due_at"])))
+    if action == "return":
+        text = _("Loan %(name)s returned · fees %(fees)s · refund %(refund)s", name=r["name"],
+                 fees=yuan(Decimal(r["rental_fee"]) + Decimal(r["late_fee"]) + Decimal(r["damage_charge"])),
+                 refund=yuan(r["refund"]))
+        if Decimal(r["balance_due"]):
+            text += " · " + _("still to pay %(amount)s", amount=yuan(r["balance_due"]))
+        return text
+    if action == "disinfect":
+        return _("%(code)s disinfected, ready to lend", code=r.get("code", ""))
+    if action == "sell":
+        return _("Sale %(name)s · total %(total)s", name=r["name"], total=yuan(r["total"]))
+    if action == "store":
+        return _("Storage tag %(tag)s · %(count)s pieces", tag=r["tag"], count=r["items_count"])
+    return _("Storage tag %(tag)s handed back", tag=r["tag"])
 
 
 # The counter's buttons are the modules' own declared actions (same permission, inputs, state
@@ -65,7 +116,8 @@ def _counter_act(action, body, user):
     if action == "return" and "asset_code" in body and not body.get("asset_code"):
         raise NotFound(_("%(code)s is not out on loan.", code=""))
     result = spec.execute(body, user)
-    return {"done": action, **result, "print": result.get(printed) if printed else None}
+    return {"done": action, **result, "print": result.get(printed) if printed else None,
+            "summary": summary(action, result)}
 
 
 class CounterApi(ActionApi):
@@ -94,7 +146,7 @@ class CounterApi(ActionApi):
         """Switch the clerk on duty on a shared counter login (username + PIN), or back."""
         if request.method == "DELETE":
             session.pop("houqin_clerk", None)
-            return self.response(200, clerk=request_user().username)
+            return self.response(200, clerk=request_user().username, name=person_name(request_user().username))
 
         def work(body, user):
             username, pin = str(body.get("username", "")).strip(), body.get("pin")
@@ -102,7 +154,7 @@ class CounterApi(ActionApi):
                 db.session.commit()          # the failed try counts, whatever happens next
                 raise PermissionDenied(_("Wrong clerk or PIN."))
             session["houqin_clerk"] = username
-            return {"clerk": username}
+            return {"clerk": username, "name": person_name(username)}
         return self.run(work)
 
     # a clerk sets her own PIN, signed in as herself; a supervisor can only reset one
@@ -136,4 +188,4 @@ class CounterView(BaseView):
     @has_access
     def index(self):
         return self.render_template("counter/index.html", payment_methods=PAYMENT_METHODS,
-                                    methods=DISINFECTION_METHODS, clerk=actor())
+                                    methods=DISINFECTION_METHODS, clerk=person_name(actor()))

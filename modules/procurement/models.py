@@ -41,8 +41,8 @@ AWARDED = ("awarded", "contracted")
 class BudgetLine(Document):
     __tablename__ = "procurement_budget_line"
     year: Mapped[int] = mapped_column(Integer, index=True)
-    department: Mapped[str] = mapped_column(String(80))
-    title: Mapped[str] = mapped_column(String(120))
+    department: Mapped[str] = mapped_column(String(80), index=True)
+    title: Mapped[str] = mapped_column(String(120), index=True)
     amount: Mapped[Decimal] = mapped_column(Money())
 
     class Meta:
@@ -81,12 +81,12 @@ class BudgetLine(Document):
 
 class Tender(Document):
     __tablename__ = "procurement_tender"
-    title: Mapped[str] = mapped_column(String(200))
-    category: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200), index=True)
+    category: Mapped[str] = mapped_column(String(16), index=True)
     budget_line_id: Mapped[int] = mapped_column(ForeignKey("procurement_budget_line.id"), index=True)
     budget_line = relationship("BudgetLine")
     estimated_amount: Mapped[Decimal] = mapped_column(Money())
-    method: Mapped[str] = mapped_column(String(16), default="open")
+    method: Mapped[str] = mapped_column(String(16), default="open", index=True)
     justification: Mapped[str] = mapped_column(Text, default="")
     evaluation_method: Mapped[str] = mapped_column(String(16), default="comprehensive")
     price_weight: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("30"))
@@ -302,7 +302,7 @@ class Bid(Document):
     bond_refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     receipt_hash: Mapped[str] = mapped_column(String(64))
     label: Mapped[str] = mapped_column(String(4), default="")          # A, B, C ... given at opening
-    status: Mapped[str] = mapped_column(String(10), default="sealed")  # sealed / valid / invalid
+    status: Mapped[str] = mapped_column(String(10), default="sealed", index=True)  # sealed / valid / invalid
     invalid_reason: Mapped[str] = mapped_column(String(200), default="")
     technical: Mapped[str | None] = mapped_column(Text, nullable=True)     # copied at the technical opening
     price: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)   # copied at the price opening

@@ -75,7 +75,7 @@ class Asset(Document):
     item_type_id: Mapped[int] = mapped_column(ForeignKey("rentals_item_type.id"), index=True)
     item_type = relationship("ItemType")
     condition: Mapped[str] = mapped_column(String(120), default="")
-    location: Mapped[str] = mapped_column(String(120), default="")
+    location: Mapped[str] = mapped_column(String(120), default="", index=True)
     status: Mapped[str] = mapped_column(String(16), default=AVAILABLE, index=True)
 
     class Meta:
@@ -113,13 +113,13 @@ class Loan(Document):
     asset = relationship("Asset")
     item_type_id: Mapped[int] = mapped_column(ForeignKey("rentals_item_type.id"))
     item_type = relationship("ItemType")
-    borrower_name: Mapped[str] = mapped_column(String(60))
-    ward_bed: Mapped[str] = mapped_column(String(60), default="")
-    phone: Mapped[str] = mapped_column(String(20), default="")
+    borrower_name: Mapped[str] = mapped_column(String(60), index=True)
+    ward_bed: Mapped[str] = mapped_column(String(60), default="", index=True)
+    phone: Mapped[str] = mapped_column(String(20), default="", index=True)
     id_card: Mapped[str] = mapped_column(String(18), default="")       # masked: 330102********1234
     payment_method: Mapped[str] = mapped_column(String(12), default="cash")
     deposit: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
-    lent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    lent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     rental_fee: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
@@ -130,7 +130,7 @@ class Loan(Document):
     damaged: Mapped[bool] = mapped_column(Boolean, default=False)
     damage_note: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(12), default=OPEN, index=True)
-    lent_by: Mapped[str] = mapped_column(String(64), default="")
+    lent_by: Mapped[str] = mapped_column(String(64), default="", index=True)
     returned_by: Mapped[str] = mapped_column(String(64), default="")
     movements = relationship("DepositMovement", back_populates="loan", order_by="DepositMovement.id",
                              cascade="all, delete-orphan")

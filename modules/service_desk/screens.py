@@ -18,6 +18,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from erp_core import validation
+from erp_core.permissions import public
 from erp_core.context import acting_as
 from erp_core.errors import NotFound, UserError, ValidationError
 from erp_core.extensions import db
@@ -139,6 +140,7 @@ class QrFormView(BaseView):
         return resp
 
     @expose("/<token>", methods=["GET", "POST"])
+    @public      # login-free on purpose: bound by a signed token, rate-limited
     def form(self, token):
         device = _device()
         try:

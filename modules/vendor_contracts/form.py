@@ -92,7 +92,7 @@ def form_context(a):
                 rate, takes_all = _kind_rate(item, f.kind or "", area or areas[0])
                 raw += rate * f.count
                 whole_item |= takes_all
-                why = "，".join(x for x in (f.kind, f.location, f.note) if x) or _("finding")
+                why = "，".join(x for x in (f.kind, f.location, f.note, f.source, f.refs) if x) or _("finding")
                 sign = "+" if item.get("effect") == "bonus" else "−"
                 points = _("whole item") if takes_all else sign + _num(rate * f.count)
                 reasons.append(f"{why} ×{f.count}：{points}")

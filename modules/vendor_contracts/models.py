@@ -10,6 +10,7 @@ from erp_core.fieldpolicy import LATER, ONCE, edit
 from erp_core.document import Document
 from erp_core.errors import ValidationError
 
+from .evidence import EvidenceKeys, evidence_keys
 from .showmixins import TemplateShowMixin, VendorShowMixin
 from .uscc import is_valid
 
@@ -18,7 +19,7 @@ class Vendor(Document):
     __tablename__ = "vendor_contracts_vendor"
     legal_name: Mapped[str] = mapped_column(String(200), unique=True)
     credit_code: Mapped[str] = mapped_column(String(18), unique=True)
-    contact_name: Mapped[str] = mapped_column(String(60), default="")
+    contact_name: Mapped[str] = mapped_column(String(60), default="", index=True)
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
     address: Mapped[str] = mapped_column(String(200), default="")
     bank_name: Mapped[str] = mapped_column(String(120), default="")
@@ -253,12 +254,14 @@ class TemplateItem(_TemplatePart):
     area_rates: Mapped[str] = mapped_column(String(300), default="")
     kinds: Mapped[str] = mapped_column(String(300), default="")
     effect: Mapped[str] = mapped_column(String(10), default="deduct")
+    evidence: Mapped[str | None] = mapped_column(String(60), nullable=True)   # a key of houqin_assessment_evidence
 
     class Meta:
         fields = {"template": ONCE, "sort": edit(), "section": edit(), "code": edit(), "title": edit(),
                   "max_points": edit(), "per_occurrence": edit(), "area_rates": edit(), "effect": edit(),
-                  "kinds": edit()}
-        choices = {"effect": {"deduct": _l("Deduct points"), "veto": _l("Veto (fails the month)"), "zero": _l("Zero the area")}}
+                  "kinds": edit(), "evidence": edit()}
+        choices = {"effect": {"deduct": _l("Deduct points"), "veto": _l("Veto (fails the month)"), "zero": _l("Zero the area")},
+                   "evidence": EvidenceKeys()}
         title, title_plural = _l("Scoring item"), _l("Scoring items")
         naming = "TPI-.######"
         permission = "AssessmentTemplate"
@@ -268,14 +271,25 @@ class TemplateItem(_TemplatePart):
         label_columns = {"template": _l("Template"), "sort": _l("Order"), "section": _l("Section"), "code": _l("Code"),
                          "title": _l("Scoring item"), "max_points": _l("Maximum points"),
                          "per_occurrence": _l("Points per finding"), "area_rates": _l("Points per finding by area"),
-                         "kinds": _l("Kinds of finding"), "effect": _l("Effect")}
-        description_columns = {"area_rates": _l("Stricter or lighter in some areas: 手术室:2, 病房:0.5"),
+                         "kinds": _l("Kinds of finding"), "effect": _l("Effect"), "evidence": _l("Evidence from")}
+        description_columns = {"evidence": _l("What another module reports (e.g. the service desk's SLA breaches) "
+                                              "pre-fills this item's findings when a month is opened"),
+                               "area_rates": _l("Stricter or lighter in some areas: 手术室:2, 病房:0.5"),
                                "kinds": _l("Several deduction rates under the item's one cap: 乱扔垃圾:2, 未分类:5, 医废流失:全扣"),
                                "effect": _l("deduct; zero (the whole item, 全扣); veto (fails the sheet, 一票否决); "
                                             "bonus (奖励加分, up to the maximum); downgrade (一票降级: one grade lower)")}
 
     def validate(self):
         super().validate()
+        self.evidence = (self.evidence or "").strip() or None
+        from erp_core.document import changes
+        if self.evidence and (self.id is None or "evidence" in changes(self)):
+            offered = evidence_keys()
+            if self.evidence not in offered:
+                from erp_core.fieldpolicy import FieldRefused
+                raise FieldRefused({"evidence": _("unknown evidence key")}, _(
+                    "%(field)s: no enabled module offers %(key)s (offered: %(keys)s).", field=_("Evidence from"),
+                    key=self.evidence, keys="、".join(str(v) for v in offered.values()) or "-"))
         if self.effect not in ITEM_EFFECTS:
             raise ValidationError(_("The effect is deduct, zero, veto, bonus or downgrade."))
         if not (self.code or "").strip() or not (self.title or "").strip():
@@ -296,7 +310,7 @@ class TemplateItem(_TemplatePart):
     def as_rule(self):
         return {"code": self.code, "section": self.section, "title": self.title, "max_points": str(self.max_points),
                 "per_occurrence": str(self.per_occurrence), "area_rates": pairs(self.area_rates), "kinds": pairs(self.kinds),
-                "effect": self.effect}
+                "effect": self.effect, "evidence": self.evidence or ""}
 
 
 class GradeBand(_TemplatePart):
@@ -367,8 +381,8 @@ class Contract(Document):
     __tablename__ = "vendor_contracts_contract"
     vendor_id: Mapped[int] = mapped_column(ForeignKey("vendor_contracts_vendor.id"), index=True)
     vendor = relationship("Vendor")
-    title: Mapped[str] = mapped_column(String(200))
-    service_category: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200), index=True)
+    service_category: Mapped[str] = mapped_column(String(16), index=True)
     scope: Mapped[str] = mapped_column(Text, default="")
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date, index=True)
@@ -674,8 +688,8 @@ class Assessment(Document):
     __tablename__ = "vendor_contracts_assessment"
     contract_id: Mapped[int] = mapped_column(ForeignKey("vendor_contracts_contract.id"), index=True)
     contract = relationship("Contract")
-    year: Mapped[int] = mapped_column(Integer)
-    month: Mapped[int] = mapped_column(Integer)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    month: Mapped[int] = mapped_column(Integer, index=True)
     template_snapshot: Mapped[str] = mapped_column(Text, default="{}")
     contract_snapshot: Mapped[str] = mapped_column(Text, default="{}")
     satisfaction_score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2), nullable=True)
@@ -685,7 +699,7 @@ class Assessment(Document):
     vendor_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     inspection_score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2), nullable=True)
     final_score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2), nullable=True)
-    grade: Mapped[str] = mapped_column(String(20), default="")
+    grade: Mapped[str] = mapped_column(String(20), default="", index=True)
     passing: Mapped[bool] = mapped_column(Boolean, default=True)
     deductions: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
     penalties: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
@@ -800,13 +814,30 @@ class Finding(Model):
     photo_type: Mapped[str | None] = mapped_column(String(20), nullable=True)
     by: Mapped[str] = mapped_column(String(64), default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # pre-filled from another module's evidence (None: recorded by the inspector)
+    evidence: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    refs: Mapped[str | None] = mapped_column(Text, nullable=True)
+    prefilled_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    adjust_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)   # set: the assessor's count stands
 
     class Meta:   # how the month's page lists its findings (erp_core.display)
         title_plural = _l("Findings")
-        label_columns = {"item_code": _l("Item"), "area": _l("Area"), "count": _l("Count"), "location": _l("Location"),
-                         "note": _l("Note"), "by": _l("Recorded by"), "at": _l("Recorded at")}
-        list_columns = ["item_code", "area", "count", "location", "note", "by", "at"]
+        label_columns = {"id": _l("No."), "item_code": _l("Item"), "area": _l("Area"), "count": _l("Count"),
+                         "location": _l("Location"), "note": _l("Note"), "by": _l("Recorded by"),
+                         "at": _l("Recorded at"), "source": _l("Source"), "refs": _l("Records")}
+        list_columns = ["id", "item_code", "area", "count", "source", "refs", "location", "note", "by", "at"]
         people = ("by",)
+
+    @property
+    def source(self):
+        """Where the count came from and how the assessor changed it, in words."""
+        if not self.evidence:
+            return ""
+        text = _("%(source)s (pre-filled)", source=evidence_keys().get(self.evidence, self.evidence))
+        if self.adjust_reason:
+            text += "；" + _("adjusted %(old)s → %(new)s: %(reason)s", old=self.prefilled_count, new=self.count,
+                            reason=self.adjust_reason)
+        return text
 
 class Incident(Model):
     """An incident priced by the contract's fines (e.g. 睡岗, 脱岗), alongside the points."""

@@ -62,6 +62,67 @@ def create_assessment(contract, year, month, *, by):
                        inspector_name=username_of(by))
         db.session.add(a)
         db.session.flush()
+        prefill_evidence(a, by=by)
+        recompute(a)
+    return a
+
+
+def prefill_evidence(a, *, by):
+    """Findings from other modules' evidence for the items that take it (frozen template):
+    the pre-filled findings of those sources are replaced, except those the assessor
+    adjusted; a new row citing the same records (or, without refs, the same note) as an
+    adjusted finding is left out, so the adjusted count stands."""
+    from .evidence import evidence_rows
+    template = a.template_rules()
+    items = [i for i in template["items"] if i.get("evidence")]
+    if not items:
+        return a
+    keys = {i["evidence"] for i in items}
+    rows = [r for r in evidence_rows(a.contract, a.year, a.month) if r["evidence"] in keys and r["count"] > 0]
+    for f in [f for f in a.findings if f.evidence in keys and not f.adjust_reason]:
+        a.findings.remove(f)
+    kept = [f for f in a.findings if f.evidence in keys]
+    area = (template.get("areas") or [""])[0]
+    for item in items:
+        for r in (r for r in rows if r["evidence"] == item["evidence"]):
+            if any(f.item_code == item["code"] and f.evidence == r["evidence"] and _same_records(f, r) for f in kept):
+                continue
+            a.findings.append(Finding(item_code=item["code"], area=area, count=r["count"], note=r["note"],
+                                      evidence=r["evidence"], refs="、".join(r["refs"]), prefilled_count=r["count"],
+                                      by=username_of(by)))
+    db.session.flush()
+    return a
+
+
+def _same_records(finding, row):
+    refs = {x for x in (finding.refs or "").split("、") if x}
+    return bool(refs & set(row["refs"])) if refs or row["refs"] else finding.note == row["note"]
+
+
+def refresh_evidence(a, *, by):
+    _editable(a)
+    with acting_as(username_of(by)):
+        prefill_evidence(a, by=by)
+        recompute(a)
+    return a
+
+
+def adjust_finding(a, *, finding, count, reason, by):
+    """The assessor's count for a pre-filled finding, with the reason (the action audits it)."""
+    _editable(a)
+    f = next((f for f in a.findings if f.id == finding), None)
+    if f is None:
+        raise NotFound(_("%(doc)s has no finding No. %(n)s.", doc=a.name, n=finding))
+    if not f.evidence:
+        raise ValidationError(_("Finding No. %(n)s was recorded by the inspector, not pre-filled; only pre-filled "
+                                "findings are adjusted.", n=finding))
+    if not (reason or "").strip():
+        raise ValidationError(_("Give the reason for changing a pre-filled count."))
+    if count is None or count < 0:
+        raise ValidationError(_("The count is a whole number, 0 or more."))
+    with acting_as(username_of(by)):
+        f.count, f.adjust_reason = count, reason.strip()[:300]
+        db.session.flush()
         recompute(a)
     return a
 
@@ -98,6 +159,87 @@ def add_finding(a, *, item_code, area="", count=1, location="", note="", photo=N
     with acting_as(username_of(by)):
         a.findings.append(Finding(item_code=item_code, kind=kind, area=area, count=count, location=location, note=note,
                                   photo=photo, photo_type=photo_type, by=username_of(by)))
+        db.session.flush()
+        recompute(a)
+    return a
+
+
+def _unrounded(template, result, satisfaction):
+    wi, ws = D(template.get("inspection_weight", 1)), D(template.get("satisfaction_weight", 0))
+    if satisfaction is not None and ws and not result["vetoed"]:
+        return result["inspection"] * wi + D(satisfaction) * ws
+    return result["inspection"]
+
+
+def item_effects(a):
+    """For the inspector's page: in words, how one more finding of each item (and kind) in each
+    area moves the month's score now — the engine run with that finding added, so caps, area
+    averaging and the inspection weight are all in it. {"explain": sentence, area: {key: text}}."""
+    template = a.template_rules()
+    areas = template.get("areas") or [""]
+    base_findings = [{"item": f.item_code, "area": f.area, "count": f.count, "kind": f.kind or ""} for f in a.findings]
+    sat = a.satisfaction_score
+    try:
+        before = engine.score(template, base_findings, sat)
+    except (ValueError, ArithmeticError, ValidationError):
+        return {"explain": "", "areas": {}}
+    base = _unrounded(template, before, sat)
+    out = {}
+    for area in areas:
+        texts = {}
+        for item in template["items"]:
+            for kind in (item.get("kinds") or {"": None}):
+                after = engine.score(template, base_findings + [{"item": item["code"], "area": area, "count": 1,
+                                                                  "kind": kind}], sat)
+                delta = half_up(_unrounded(template, after, sat) - base, 2)
+                effect = item.get("effect", "deduct")
+                if effect == "veto":
+                    text = _("one-vote veto: the month scores %(score)s", score=engine._num(after["final"]))
+                elif effect == "downgrade":
+                    text = _("one grade lower")
+                elif delta == 0:
+                    text = _("already at the item's maximum: no further effect on the score")
+                else:
+                    rate, whole = engine._kind_rate(item, kind or "", area)
+                    move = dict(sign="+" if delta > 0 else "−", delta=engine._num(abs(delta)))
+                    if whole:
+                        text = _("takes the whole item (%(max)s points) → the month's score %(sign)s%(delta)s",
+                                 max=engine._num(item["max_points"]), **move)
+                    else:
+                        text = _("%(change)s points in this area → the month's score %(sign)s%(delta)s",
+                                 change=("+" if effect == "bonus" else "−") + engine._num(rate), **move)
+                texts[f"{item['code']}:{kind}" if kind else item["code"]] = text
+        out[area] = texts
+    method = template.get("area_combine", "mean")
+    if len(areas) < 2:
+        how = _("the inspection score is this area's score")
+    elif method == "min":
+        how = _("only the worst area counts")
+    elif method == "weighted":
+        how = _("the areas are weighted (%(weights)s)", weights="、".join(
+            f"{k} {v}" for k, v in (template.get("area_weights") or {}).items()))
+    else:
+        how = _("the %(n)s areas are averaged, so each counts 1/%(n)s", n=len(areas))
+    wi, ws = D(template.get("inspection_weight", 1)), D(template.get("satisfaction_weight", 0))
+    blend = _("; the inspection counts %(wi)s and the satisfaction survey %(ws)s", wi=engine._num(wi),
+              ws=engine._num(ws)) if sat is not None and ws else ""
+    explain = _("Each tap records one finding and takes the item's points off the area's score, at most the item's "
+                "maximum; %(how)s%(blend)s. The effect of one more finding on the month's score is shown under each "
+                "item.", how=how, blend=blend)
+    return {"explain": explain, "areas": out}
+
+
+def remove_finding(a, finding_id, *, by):
+    """Undo one finding (a wrong tap) while the month is a draft; audited with what was removed."""
+    _editable(a)
+    finding = next((f for f in a.findings if f.id == finding_id), None)
+    if finding is None:
+        raise NotFound(_("%(doc)s has no such finding.", doc=a.name))
+    from erp_core import audit
+    with acting_as(username_of(by)):
+        audit.record(db.session, a, "remove_finding", item=finding.item_code, kind=finding.kind, area=finding.area,
+                     count=finding.count, recorded_by=finding.by, photo=finding.photo is not None)
+        a.findings.remove(finding)
         db.session.flush()
         recompute(a)
     return a

@@ -12,6 +12,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
 from erp_core.actions import Action, Input
+from erp_core.display import format_datetime_local, person_name
 from erp_core.errors import NotFound, UserError, ValidationError
 from erp_core.exports import to_xlsx
 from erp_core.extensions import db
@@ -30,6 +31,28 @@ def assessment_json(a):
             "year": a.year, "month": a.month, "state": a.workflow_state,
             "inspection_score": str(a.inspection_score), "final_score": str(a.final_score), "grade": a.grade,
             "payable": str(a.payable), "findings": len(a.findings), "steps": a.steps()}
+
+
+def finding_json(a, f, items):
+    """One finding as the phone page names it: what, where, how often, by whom, its photo."""
+    item = items.get(f.item_code, {})
+    title = item.get("title", f.item_code) + (f" · {f.kind}" if f.kind else "")
+    return {"id": f.id, "item_code": f.item_code, "kind": f.kind, "area": f.area, "count": f.count, "title": title,
+            "by": person_name(f.by), "at": format_datetime_local(f.at), "note": f.note, "location": f.location,
+            "photo": f"/api/v1/assessments/{a.id}/finding/{f.id}/photo" if f.photo_type else None}
+
+
+def findings_json(a):
+    items = {i["code"]: i for i in a.template_rules().get("items", [])}
+    return assessment_json(a) | {"items": [finding_json(a, f, items) for f in a.findings],
+                                 "effects": services.item_effects(a)["areas"]}
+
+
+def _scoped(pk, user):
+    a = db.session.scalars(scoped_select(Assessment, user).where(Assessment.id == pk)).first()
+    if a is None:
+        raise NotFound(_("Not found."))
+    return a
 
 
 def _period():
@@ -70,7 +93,7 @@ def _photo(upload):
 class AssessmentActionsApi(ActionApi):
     resource_name = "assessments"
     class_permission_name = "Assessment"
-    method_permission_name = {"settlement": "read", "retention": "read"}
+    method_permission_name = {"settlement": "read", "retention": "read", "findings": "read", "photo": "read"}
 
     open = Action(_l("Open a month"), lambda _d, i, u: assessment_json(services.create_assessment(
                       _contract(i["contract"], u), i["year"], i["month"], by=u)),
@@ -78,7 +101,7 @@ class AssessmentActionsApi(ActionApi):
                   inputs=dict(contract=Input("choice", _l("Contract"), required=True, choices=_active_contracts),
                               year=Input("int", _l("Year"), required=True, min=2000, max=2100),
                               month=Input("int", _l("Month"), required=True, min=1, max=12)))
-    finding = Action(_l("Record a finding"), lambda a, i, u: assessment_json(services.add_finding(
+    finding = Action(_l("Record a finding"), lambda a, i, u: findings_json(services.add_finding(
                          a, item_code=i["item_code"], area=i["area"] or "", count=i["count"],
                          location=i["location"] or "", note=i["note"] or "", kind=i["kind"] or "",
                          **_photo(i["photo"]), by=u)),
@@ -90,16 +113,52 @@ class AssessmentActionsApi(ActionApi):
                                  location=Input("text", _l("Where"), max_length=200),
                                  note=Input("text", _l("Note"), max_length=1000),
                                  photo=Input("file", _l("Photo"))))
+    # the inspector's wrong tap, taken back while the month is a draft (audited)
+    undo_finding = Action(_l("Undo a finding"), lambda a, i, u: findings_json(services.remove_finding(
+                              a, i["finding"], by=u)),
+                          permission="write", doc=Assessment, states=("draft",), route="/<int:pk>/finding/undo",
+                          button=False, inputs=dict(finding=Input("int", _l("Finding"), required=True, min=1)))
     incident = Action(_l("Record an incident"), lambda a, i, u: assessment_json(services.add_incident(
                           a, incident=i["incident"], count=i["count"], note=i["note"] or "", by=u)),
                       permission="write", doc=Assessment, states=("draft",), route="/<int:pk>/incident",
                       inputs=dict(incident=Input("text", _l("Incident type"), required=True, max_length=80),
                                   count=Input("int", _l("Count"), min=1, max=1000, default=1),
                                   note=Input("text", _l("Note"), max_length=1000)))
+    # other modules' evidence (service desk, workforce, care): refreshed on a draft, adjusted only with a reason
+    refresh_evidence = Action(_l("Refresh evidence"), lambda a, i, u: assessment_json(services.refresh_evidence(a, by=u)),
+                              permission="write", doc=Assessment, states=("draft",), route="/<int:pk>/refresh_evidence",
+                              confirm=_l("Pre-filled findings you have not adjusted are replaced by what the modules "
+                                         "report now; findings you adjusted are kept as they are."))
+    adjust = Action(_l("Adjust a pre-filled finding"), lambda a, i, u: assessment_json(services.adjust_finding(
+                        a, finding=i["finding"], count=i["count"], reason=i["reason"], by=u)),
+                    permission="write", doc=Assessment, states=("draft",), route="/<int:pk>/adjust",
+                    inputs=dict(finding=Input("int", _l("Finding No."), required=True, min=1, max=2 ** 31 - 1),
+                                count=Input("int", _l("Count"), required=True, min=0, max=1000),
+                                reason=Input("text", _l("Reason"), required=True, max_length=300)))
     # a manager reopens a cancelled month under the corrected rules (audited as an amendment)
     reopen = Action(_l("Reopen the month"), lambda a, i, u: assessment_json(services.reopen(a, by=u)),
                     permission="cancel_open", doc=Assessment, states=("cancelled",), route="/<int:pk>/reopen",
                     status=201, confirm=_l("Open this month again under the contract's current rules?"))
+
+    @expose("/<int:pk>/findings", methods=["GET"])
+    @protect()
+    @safe
+    def findings(self, pk):
+        """The month's findings (the phone page refreshes its counts from these)."""
+        return self.run(lambda body, user: findings_json(_scoped(pk, user)), body_required=False)
+
+    @expose("/<int:pk>/finding/<int:fid>/photo", methods=["GET"])
+    @protect()
+    @safe
+    def photo(self, pk, fid):
+        try:
+            a = _scoped(pk, request_user())
+        except UserError as exc:
+            return respond(exc.status, {"message": str(exc)})
+        f = next((f for f in a.findings if f.id == fid and f.photo), None)
+        if f is None:
+            return respond(404, {"message": _("Not found.")})
+        return Response(f.photo, mimetype=f.photo_type, headers={"Cache-Control": "private, max-age=3600"})
 
     @expose("/retention", methods=["GET"])
     @protect()
@@ -214,14 +273,9 @@ class InspectView(BaseView):
     @expose("/<int:pk>")
     @has_access
     def sheet(self, pk):
-        a = db.session.scalars(scoped_select(Assessment, request_user()).where(Assessment.id == pk)).first()
-        if a is None:
-            raise NotFound(_("Not found."))
-        template = a.template_rules()
-        counts = {}
-        for f in a.findings:
-            counts[(f.item_code, f.area)] = counts.get((f.item_code, f.area), 0) + f.count
-        return self.render_template("vendor_contracts/inspect.html", a=a, sheet=template, counts=counts)
+        a = _scoped(pk, request_user())
+        return self.render_template("vendor_contracts/inspect.html", a=a, sheet=a.template_rules(),
+                                    effects=services.item_effects(a), data=findings_json(a))
 
 
 class AttentionView(BaseView):

@@ -51,3 +51,29 @@ def houqin_dashboard_widgets():
 @hookimpl
 def houqin_doc_event(doc, event):
     EVENTS.append((type(doc).__name__, event))
+
+
+# Background jobs are declared at import of hooks.py (erp_core/jobs.py); the Celery tests
+# run them in a real worker process, which imports this module as the web app does.
+from datetime import timedelta  # noqa: E402
+
+from erp_core.jobs import job  # noqa: E402
+
+
+@job("sample.count_requests")
+def count_requests(label):
+    from sqlalchemy import func, select
+    from erp_core.context import actor
+    from erp_core.extensions import db
+    from .models import SampleRequest
+    return f"{label}: {db.session.scalar(select(func.count()).select_from(SampleRequest))} requests by {actor()}"
+
+
+@job("sample.fail", retries=1, retry_delay=timedelta(0))
+def fail():
+    raise RuntimeError("sample failure")
+
+
+@job("sample.tick", every=timedelta(seconds=2))
+def tick():
+    return "tick"

@@ -198,8 +198,9 @@ def test_batch_print_of_a_months_forms(app, client, login_as, session, contract)
     from pypdf import PdfReader
     names = [open_month(app, contract, session, [("C1", "门诊", m)], month=m).name for m in (1, 2, 3)]
     login_as("Vendor Coordinator")
-    resp = client.post("/print/vendor_contracts.assessment/batch.pdf", json={"names": names})
-    assert resp.status_code == 200 and len(PdfReader(BytesIO(resp.data)).pages) >= 3
+    resp = client.post("/print/vendor_contracts.assessment/batch", json={"names": names})
+    assert resp.status_code == 202
+    assert len(PdfReader(BytesIO(client.get(resp.json["pdf"]).data)).pages) >= 3
 
 
 def test_correction_by_cancel_and_amend(app, session, contract):

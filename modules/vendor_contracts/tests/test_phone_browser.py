@@ -29,4 +29,23 @@ def test_record_a_finding_with_a_photo_on_a_phone(app, page, session, contract, 
     f = a.findings[0]
     assert (f.item_code, f.area, f.count, f.photo, f.photo_type, a.final_score) == \
         ("C1", "手术室", 1, PNG, "image/png", Decimal("99.00"))       # 3 points in the operating room, mean of 3
-    assert page.outside == [] and page.console_errors == []
+    # issue 17.5: why a tap moves the score as it does, what was recorded, the finding with its photo
+    assert "3 个区域取平均" in page.inner_text(".inspect-explain")
+    assert page.inner_text("[data-effect=C1]") == "本区域 −3 分 → 本月得分 −1"   # 3 points, mean of 3 areas
+    message = page.inner_text("#inspect-message")
+    assert message.startswith("已记录：手术室 · ") and "99.0" in message, message
+    assert page.locator("#inspect-findings img.inspect-thumb").count() == 1
+    shot = tmp_path / "inspect-recorded.png"
+    page.screenshot(path=str(shot), full_page=True)
+    print("phone screenshot:", shot)
+    page.select_option("#area", areas := [o for o in page.eval_on_selector_all("#area option", "os => os.map(o => o.value)")
+                                          if o != "手术室"][0])
+    wait_until(page, "document.querySelector('[data-count=C1]').textContent === ''")   # another area, its own counts
+    page.select_option("#area", "手术室")
+    wait_until(page, "document.querySelector('[data-count=C1]').textContent === '1'")
+    page.click("#inspect-findings .inspect-undo")                   # a wrong tap, taken back
+    wait_until(page, "document.getElementById('score').textContent.trim() === '100.0'")
+    assert page.inner_text("#inspect-message").startswith("已撤销：") and page.inner_text("[data-count=C1]") == ""
+    session.expire_all()
+    assert session.get(Assessment, a.id).findings == []
+    assert areas and page.outside == [] and page.console_errors == []

@@ -33,13 +33,13 @@ class CareLevel(Document):
     """一级/二级/三级…: who a worker serves, when, what it includes, and the published daily price."""
     __tablename__ = "care_level"
     code: Mapped[str] = mapped_column(String(20), unique=True)
-    title: Mapped[str] = mapped_column(String(60))
-    ratio: Mapped[str] = mapped_column(String(12), default="one_to_one")
-    shift: Mapped[str] = mapped_column(String(8), default="24h")
+    title: Mapped[str] = mapped_column(String(60), index=True)
+    ratio: Mapped[str] = mapped_column(String(12), default="one_to_one", index=True)
+    shift: Mapped[str] = mapped_column(String(8), default="24h", index=True)
     daily_price: Mapped[Decimal] = mapped_column(Money())
     duties: Mapped[str] = mapped_column(Text, default="")
-    published: Mapped[bool] = mapped_column(Boolean, default=False)
-    sort: Mapped[int] = mapped_column(Integer, default=0)
+    published: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    sort: Mapped[int] = mapped_column(Integer, default=0, index=True)
 
     class Meta:
         title, title_plural = _l("Care level"), _l("Care levels")
@@ -78,7 +78,7 @@ class CareLevel(Document):
 class CareRule(Document):
     """One of the hospital's "八不准": what a care worker must not do. Printed on every agreement."""
     __tablename__ = "care_rule"
-    sort: Mapped[int] = mapped_column(Integer, default=0)
+    sort: Mapped[int] = mapped_column(Integer, default=0, index=True)
     text: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -107,8 +107,8 @@ class CareOrder(Document):
     __tablename__ = "care_order"
     ward_id: Mapped[int] = mapped_column(ForeignKey("catering_ward.id"), index=True)
     ward = relationship(Ward)
-    bed: Mapped[str] = mapped_column(String(20))
-    patient_name: Mapped[str] = mapped_column(String(60))
+    bed: Mapped[str] = mapped_column(String(20), index=True)
+    patient_name: Mapped[str] = mapped_column(String(60), index=True)
     inpatient_no: Mapped[str] = mapped_column(String(30), default="")
     level_id: Mapped[int] = mapped_column(ForeignKey("care_level.id"), index=True)     # in force now
     level = relationship("CareLevel")
@@ -120,7 +120,7 @@ class CareOrder(Document):
     start_at: Mapped[datetime] = mapped_column(UTCDateTime)
     planned_end: Mapped[datetime] = mapped_column(UTCDateTime)
     end_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    family_name: Mapped[str] = mapped_column(String(60))
+    family_name: Mapped[str] = mapped_column(String(60), index=True)
     family_relation: Mapped[str] = mapped_column(String(20), default="")
     family_phone: Mapped[str] = mapped_column(String(20))
     deposit: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))

@@ -62,11 +62,11 @@ class Category(Document):
     SLA rule unless it has its own."""
     __tablename__ = "service_desk_category"
     code: Mapped[str] = mapped_column(String(20), unique=True)
-    title: Mapped[str] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(60), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("service_desk_category.id"), nullable=True, index=True)
     parent = relationship("Category", remote_side="Category.id")
-    kind: Mapped[str] = mapped_column(String(12), default="repair")
-    sort: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(12), default="repair", index=True)
+    sort: Mapped[int] = mapped_column(Integer, default=0, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     class Meta:
@@ -102,12 +102,12 @@ class Location(Document):
     the caller's number finds it; every location has a QR token for the login-free form."""
     __tablename__ = "service_desk_location"
     code: Mapped[str] = mapped_column(String(40), unique=True)
-    title: Mapped[str] = mapped_column(String(80))
-    level: Mapped[str] = mapped_column(String(12), default="room")
+    title: Mapped[str] = mapped_column(String(80), index=True)
+    level: Mapped[str] = mapped_column(String(12), default="room", index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("service_desk_location.id"), nullable=True, index=True)
     parent = relationship("Location", remote_side="Location.id")
-    phones: Mapped[str] = mapped_column(String(200), default="")
-    asset_code: Mapped[str] = mapped_column(String(40), default="")
+    phones: Mapped[str] = mapped_column(String(200), default="", index=True)
+    asset_code: Mapped[str] = mapped_column(String(40), default="", index=True)
     qr_token: Mapped[str] = mapped_column(String(32), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -215,9 +215,9 @@ team_categories = Table("service_desk_team_category", Model.metadata,
 class Team(Document):
     __tablename__ = "service_desk_team"
     code: Mapped[str] = mapped_column(String(20), unique=True)
-    title: Mapped[str] = mapped_column(String(80))
+    title: Mapped[str] = mapped_column(String(80), index=True)
     vendor_code: Mapped[str] = mapped_column(String(18), default="", index=True)
-    vendor_name: Mapped[str] = mapped_column(String(200), default="")
+    vendor_name: Mapped[str] = mapped_column(String(200), default="", index=True)
     leader_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), nullable=True)
     leader = relationship(User, foreign_keys=[leader_id])
     calendar_id: Mapped[int | None] = mapped_column(ForeignKey("service_desk_calendar.id"), nullable=True)
@@ -292,9 +292,9 @@ class Request(Document):
     """What came in: by phone, at the counter, from the web page or a room's QR code."""
     __tablename__ = "service_desk_request"
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    source: Mapped[str] = mapped_column(String(10), default="hotline")
+    source: Mapped[str] = mapped_column(String(10), default="hotline", index=True)
     caller_phone: Mapped[str] = mapped_column(String(30), default="", index=True)
-    caller_name: Mapped[str] = mapped_column(String(60), default="")
+    caller_name: Mapped[str] = mapped_column(String(60), default="", index=True)
     requester_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), nullable=True, index=True)
     requester = relationship(User, foreign_keys=[requester_id])
     department_id: Mapped[int | None] = mapped_column(ForeignKey("service_desk_location.id"), nullable=True)
@@ -303,7 +303,7 @@ class Request(Document):
     location = relationship("Location", foreign_keys=[location_id])
     category_id: Mapped[int] = mapped_column(ForeignKey("service_desk_category.id"), index=True)
     category = relationship("Category")
-    urgency: Mapped[str] = mapped_column(String(12), default="normal")
+    urgency: Mapped[str] = mapped_column(String(12), default="normal", index=True)
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(12), default=R_OPEN, index=True)
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("service_desk_request.id"), nullable=True)
@@ -351,7 +351,7 @@ class WorkOrder(Document):
     __tablename__ = "service_desk_work_order"
     request_id: Mapped[int] = mapped_column(ForeignKey("service_desk_request.id"), index=True)
     request = relationship("Request", backref="work_orders")
-    kind: Mapped[str] = mapped_column(String(12), default="repair")
+    kind: Mapped[str] = mapped_column(String(12), default="repair", index=True)
     category_id: Mapped[int] = mapped_column(ForeignKey("service_desk_category.id"), index=True)
     category = relationship("Category")
     location_id: Mapped[int | None] = mapped_column(ForeignKey("service_desk_location.id"), nullable=True, index=True)
@@ -360,7 +360,7 @@ class WorkOrder(Document):
     department = relationship("Location", foreign_keys=[department_id])
     requester_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), nullable=True, index=True)
     requester = relationship(User, foreign_keys=[requester_id])
-    urgency: Mapped[str] = mapped_column(String(12), default="normal")
+    urgency: Mapped[str] = mapped_column(String(12), default="normal", index=True)
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(12), default=NEW, index=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -529,8 +529,8 @@ class Notice(Document):
     """Planned outages, duty rosters, weather warnings: published by a job when valid, shown on
     the wall until they expire."""
     __tablename__ = "service_desk_notice"
-    kind: Mapped[str] = mapped_column(String(10), default="other")
-    title: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(10), default="other", index=True)
+    title: Mapped[str] = mapped_column(String(120), index=True)
     body: Mapped[str] = mapped_column(Text, default="")
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     valid_until: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

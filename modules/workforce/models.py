@@ -90,7 +90,7 @@ def _flagged():
 class CertificateType(Document):
     __tablename__ = "workforce_certificate_type"
     code: Mapped[str] = mapped_column(String(20), unique=True)
-    title: Mapped[str] = mapped_column(String(80))
+    title: Mapped[str] = mapped_column(String(80), index=True)
     note: Mapped[str] = mapped_column(String(200), default="")
 
     class Meta:
@@ -121,7 +121,7 @@ class Post(Document):
     """A job in the hospital (cleaner, porter, care worker, cook…) and the certificates it needs."""
     __tablename__ = "workforce_post"
     code: Mapped[str] = mapped_column(String(20), unique=True)
-    title: Mapped[str] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(60), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     required = relationship("CertificateType", secondary=post_certificate, order_by="CertificateType.code")
 
@@ -149,12 +149,12 @@ class Post(Document):
 class Person(Document):
     """A member of a vendor's staff working in the hospital."""
     __tablename__ = "workforce_person"
-    full_name: Mapped[str] = mapped_column(String(60))
+    full_name: Mapped[str] = mapped_column(String(60), index=True)
     # what people write here is the clear number; validate() replaces it with the masked
     # display and keeps only the keyed hash for lookup, before anything reaches the database
     id_card: Mapped[str] = mapped_column(String(18))
     id_card_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    phone: Mapped[str] = mapped_column(String(20), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="", index=True)
     vendor_id: Mapped[int] = mapped_column(ForeignKey("vendor_contracts_vendor.id"), index=True)
     vendor = relationship("Vendor")
     contract_id: Mapped[int | None] = mapped_column(ForeignKey("vendor_contracts_contract.id"), nullable=True,
@@ -162,7 +162,7 @@ class Person(Document):
     contract = relationship("Contract")
     post_id: Mapped[int | None] = mapped_column(ForeignKey("workforce_post.id"), nullable=True, index=True)
     post = relationship("Post")
-    department: Mapped[str | None] = mapped_column(String(60), nullable=True, default="")
+    department: Mapped[str | None] = mapped_column(String(60), nullable=True, default="", index=True)
     entry_date: Mapped[date] = mapped_column(Date)
     exit_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     status: Mapped[str] = mapped_column(String(10), default=PENDING, index=True)
@@ -276,8 +276,8 @@ class Certificate(Document):
     person = relationship("Person", back_populates="certificates")
     certificate_type_id: Mapped[int] = mapped_column(ForeignKey("workforce_certificate_type.id"), index=True)
     certificate_type = relationship("CertificateType")
-    number: Mapped[str] = mapped_column(String(60))
-    issuer: Mapped[str] = mapped_column(String(120), default="")
+    number: Mapped[str] = mapped_column(String(60), index=True)
+    issuer: Mapped[str] = mapped_column(String(120), default="", index=True)
     valid_from: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date] = mapped_column(Date, index=True)
 
@@ -310,9 +310,9 @@ class Certificate(Document):
 class Training(Document):
     __tablename__ = "workforce_training"
     held_on: Mapped[date] = mapped_column(Date, index=True)
-    topic: Mapped[str] = mapped_column(String(120))
+    topic: Mapped[str] = mapped_column(String(120), index=True)
     hours: Mapped[Decimal] = mapped_column(Numeric(5, 1), default=Decimal("1"))
-    trainer: Mapped[str] = mapped_column(String(60), default="")
+    trainer: Mapped[str] = mapped_column(String(60), default="", index=True)
     attendees = relationship("Attendance", back_populates="training", order_by="Attendance.id",
                              cascade="all, delete-orphan")
 
@@ -397,9 +397,9 @@ class Violation(Document):
     vendor_id: Mapped[int] = mapped_column(ForeignKey("vendor_contracts_vendor.id"), index=True)   # at the time
     vendor = relationship("Vendor")
     occurred_on: Mapped[date] = mapped_column(Date, index=True)
-    rule: Mapped[str] = mapped_column(String(200))
+    rule: Mapped[str] = mapped_column(String(200), index=True)
     witness: Mapped[str] = mapped_column(String(60), default="")
-    severity: Mapped[str] = mapped_column(String(10), default=MINOR)
+    severity: Mapped[str] = mapped_column(String(10), default=MINOR, index=True)
     penalty: Mapped[str] = mapped_column(String(200), default="")
     fine: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
     vendor_reply: Mapped[str] = mapped_column(Text, default="")
@@ -439,12 +439,12 @@ class Issue(Document):
     __tablename__ = "workforce_issue"
     person_id: Mapped[int] = mapped_column(ForeignKey("workforce_person.id"), index=True)
     person = relationship("Person")
-    item: Mapped[str] = mapped_column(String(60))
+    item: Mapped[str] = mapped_column(String(60), index=True)
     size: Mapped[str] = mapped_column(String(10), default="")
     quantity: Mapped[int] = mapped_column(Integer, default=1)
     issued_on: Mapped[date] = mapped_column(Date)
     replace_due: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
-    replaced_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    replaced_on: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
 
     class Meta:
         title, title_plural = _l("Uniform / equipment issue"), _l("Uniforms and equipment")

@@ -215,7 +215,7 @@ def test_reseal_covers_rows_from_before_the_keyed_chain(app, session):
 def test_reseal_refuses_old_rows_already_broken(app, session):
     rows = _rows(session, 3)
     _as_legacy(session)
-    session.execute(text("UPDATE core_audit_log SET user = 'mallory' WHERE id = :id"), {"id": rows[1].id})
+    session.execute(text("UPDATE core_audit_log SET \"user\" = 'mallory' WHERE id = :id"), {"id": rows[1].id})
     session.commit()
     result = CliRunner().invoke(cli, ["audit", "reseal"], obj=app)
     assert result.exit_code == 1 and f"row {rows[1].id}" in result.output

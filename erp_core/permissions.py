@@ -302,6 +302,12 @@ class ScopedInterface(SQLAInterface):
         reverse order from the end (a short index walk instead of skipping 99,975 rows),
         which needs the exact count: it is taken then, and only then."""
         base = self.session.query(self.obj)
+        if not page_size:      # unpaged (a filter's choices, an export): every row comes back, so
+            query = self.apply_all(base, filters, order_column, order_direction, None, None,   # no count query
+                                   select_columns, outer_default_load)
+            rows = query.all()
+            result = [getattr(r, self.obj.__name__) if hasattr(r, self.obj.__name__) else r for r in rows]
+            return len(result), result
         inner = self._apply_inner_all(base, filters, select_columns=select_columns, aliases_mapping={})
         count = inner.limit(self.count_cap + 1).count() if self.count_cap else inner.count()
         offset = (page or 0) * (page_size or 0)

@@ -30,6 +30,22 @@ def _unique_columns(table):
     return cols
 
 
+def _free_reference_combinations(table, session):
+    """For a unique constraint made only of foreign keys (e.g. training × person), an iterator
+    of value dicts not yet in the table, drawn from the referenced rows; None if no such constraint."""
+    import itertools
+    for con in list(table.constraints) + list(table.indexes):
+        unique = con.__class__.__name__ == "UniqueConstraint" or getattr(con, "unique", False)
+        cols = list(con.columns)
+        if not unique or len(cols) < 2 or not all(c.foreign_keys for c in cols):
+            continue
+        choices = [session.scalars(select(next(iter(c.foreign_keys)).column)).all() for c in cols]
+        taken = set(session.execute(select(*cols)).all())
+        names = [c.name for c in cols]
+        return (dict(zip(names, combo)) for combo in itertools.product(*choices) if combo not in taken)
+    return None
+
+
 def clone_rows(cls, n):
     """Copy the first row of ``cls`` until the table has ``n`` rows (None if it has none)."""
     table = cls.__table__
@@ -41,9 +57,15 @@ def clone_rows(cls, n):
             return None
     have = session.scalar(select(func.count()).select_from(table))
     unique = _unique_columns(table)
+    combos = _free_reference_combinations(table, session)
     rows = []
     for i in range(max(0, n - have)):
         row = {k: v for k, v in first.items() if k != "id"}
+        if combos is not None:                        # unique over foreign keys only: new pairs
+            pair = next(combos, None)
+            if pair is None:
+                break
+            row.update(pair)
         for name in unique:
             col = table.c[name]
             value = row.get(name)

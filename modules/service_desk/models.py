@@ -64,7 +64,7 @@ class Category(Document):
     code: Mapped[str] = mapped_column(String(20), unique=True)
     title: Mapped[str] = mapped_column(String(60), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("service_desk_category.id"), nullable=True, index=True)
-    parent = relationship("Category", remote_side="Category.id")
+    parent = relationship("Category", remote_side="Category.id", lazy="joined", join_depth=3)
     kind: Mapped[str] = mapped_column(String(12), default="repair", index=True)
     sort: Mapped[int] = mapped_column(Integer, default=0, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -105,7 +105,7 @@ class Location(Document):
     title: Mapped[str] = mapped_column(String(80), index=True)
     level: Mapped[str] = mapped_column(String(12), default="room", index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("service_desk_location.id"), nullable=True, index=True)
-    parent = relationship("Location", remote_side="Location.id")
+    parent = relationship("Location", remote_side="Location.id", lazy="joined", join_depth=4)   # a path is read with its location
     phones: Mapped[str] = mapped_column(String(200), default="", index=True)
     asset_code: Mapped[str] = mapped_column(String(40), default="", index=True)
     qr_token: Mapped[str] = mapped_column(String(32), unique=True)
@@ -319,7 +319,7 @@ class Request(Document):
         choices = {"source": SOURCES, "urgency": URGENCIES, "status": REQUEST_STATES}
         order = ("received_at", "desc")
         list_columns = ["name", "received_at", "source", "caller_phone", "location", "category", "urgency", "status"]
-        search_columns = ["name", "caller_phone", "caller_name", "category", "urgency", "status", "source"]
+        search_columns = ["name", "caller_phone", "caller_name", "urgency", "status", "source"]   # by category: the figures page
         show_columns = ["name", "received_at", "source", "caller_phone", "caller_name", "requester", "department",
                         "location", "category", "urgency", "description", "status", "duplicate_of"]
         fields = {"caller_name": edit(states=(R_OPEN,)), "description": edit(states=(R_OPEN,))}
@@ -428,7 +428,7 @@ class WorkOrder(Document):
         order = ("received_at", "desc")
         list_columns = ["name", "received_at", "kind", "category", "location", "urgency", "team", "technician",
                         "status", "resolution_due"]
-        search_columns = ["name", "kind", "category", "team", "urgency", "status", "month"]
+        search_columns = ["name", "kind", "team", "urgency", "status", "month"]   # by category: the figures page
         show_columns = ["name", "request", "kind", "category", "location", "department", "requester", "urgency",
                         "description", "status", "team", "technician", "porter_kind", "from_location",
                         "to_location", "be_there_at", "slot_start", "slot_end", "charge", "settled_at",

@@ -107,12 +107,15 @@ def latest_month():
     return db.session.scalar(select(func.max(WorkOrder.month))) or now().strftime("%Y-%m")
 
 
-def oversight(limit=200):
-    """Unfinished orders (oldest first) and the cross-department ones among them."""
+def oversight(user=None, limit=200):
+    """Unfinished orders (oldest first) and the cross-department ones among them, as far as the
+    user's record rules let them see (a team leader: their teams' orders)."""
+    from erp_core.permissions import scoped_select
     W = WorkOrder
-    unfinished = db.session.scalars(select(W).where(W.status.in_(OPEN_STATES)).order_by(W.received_at)
+    base = scoped_select(W, user) if user is not None else select(W)
+    unfinished = db.session.scalars(base.where(W.status.in_(OPEN_STATES)).order_by(W.received_at)
                                     .limit(limit)).all()
-    cross = db.session.scalars(select(W).where(W.status.in_(OPEN_STATES), W.cross_department.is_(True))
+    cross = db.session.scalars(base.where(W.status.in_(OPEN_STATES), W.cross_department.is_(True))
                                .order_by(W.received_at).limit(limit)).all()
     return {"unfinished": unfinished, "cross_department": cross}
 

@@ -1,7 +1,7 @@
 """Service desk actions (each business step one Action: typed inputs, permission, allowed
 states, audit) and the figures page. Orders are found through the record rules, so a
 technician acting on another's order gets 404 like reading it."""
-from flask import request
+from flask import g, request
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.api import safe
 from flask_appbuilder.security.decorators import has_access, protect
@@ -243,7 +243,7 @@ class FiguresView(BaseView):
             by = "category"
         return self.render_template("service_desk/figures.html", month=month, by=by, groups=figures.GROUPS,
                                     rows=figures.table(by, month), total=figures.table(None, month),
-                                    trend=figures.month_over_month(month), oversight=figures.oversight(),
+                                    trend=figures.month_over_month(month), oversight=figures.oversight(g.user),
                                     fmt=figures.fmt)
 
     @expose("/data")

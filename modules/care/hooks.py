@@ -37,10 +37,12 @@ def houqin_register_views(appbuilder):
 
 def _board(_key):
     from .services import active_rules, part_day_hours, published_levels
+    from erp_core.types import now
     from .views import public_price_url
     from .models import RATIOS, SHIFTS
     return {"levels": published_levels(), "ratios": RATIOS, "shifts": SHIFTS, "url": public_price_url(),
-            "rules": active_rules(), "part_day_hours": part_day_hours(), "number": ""}
+            "rules": active_rules(), "part_day_hours": part_day_hours(), "number": "",
+            "in_force_on": now().date().isoformat()}
 
 
 def _board_keys(date=None, period=None):

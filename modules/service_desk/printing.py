@@ -110,5 +110,6 @@ def formats():
         PrintFormat("service_desk.qr_labels", _l("QR label sheet"), "service_desk/print/qr_labels.html", Location,
                     _labels, papers=("a4", "label")),
         PrintFormat("service_desk.monthly", _l("Monthly service report"), "service_desk/print/monthly.html", None,
-                    _report, permission="DeskFigures", key="period", keys=_report_keys),
+                    _report, permission="DeskFigures", key="period", keys=_report_keys,
+                    landscape=True),                                   # ten figure columns
     ]

@@ -83,6 +83,47 @@ def _open(href, then_first=None):
     return walk
 
 
+def _pick_down(page, holder):
+    """A cascade of selects (category, location): take the first choice at each level."""
+    for depth in range(6):
+        selects = page.locator(f"{holder} select")
+        if selects.count() <= depth:
+            return
+        selects.nth(depth).select_option(index=1)
+
+
+def _take_call(page, shot):
+    """Dispatcher: a caller's request taken on the intake screen and sent to a team."""
+    page.click(f"{HOME}[href*='/service_desk/intake/']")
+    page.wait_for_selector("body[data-ready='1']")
+    page.fill("#sd-phone", "8301")
+    page.fill("#sd-name", "李护士长")
+    _pick_down(page, "#sd-cats")
+    _pick_down(page, "#sd-locs")
+    page.fill("#sd-description", "病房卫生间水龙头漏水")
+    page.wait_for_timeout(300)                     # the duplicate check answers
+    if page.locator("#sd-force").count():
+        page.click("#sd-force")
+    shot("form")
+    page.click("#sd-take")
+    page.wait_for_selector("#sd-dispatch:not([hidden])")
+    page.click("#sd-send")
+    page.wait_for_selector("body[data-dispatched]")
+    shot("dispatched")
+    page.click("#sd-next")                           # and the next caller
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.input_value("#sd-phone") == ""
+
+
+def _my_orders(href):
+    """Technician / requester on the phone: their own orders, as cards with the clock."""
+    def walk(page, shot):
+        page.tap(f"{HOME}[href*='{href}']")
+        page.wait_for_load_state("networkidle")
+        assert page.locator("h2").first.inner_text() in ("我的工单", "我的报修"), page.inner_text("body")[:300]
+    return walk
+
+
 # role -> (viewport, walk from the home page)
 TASKS = {
     "Front Desk": (PC, _book),
@@ -98,6 +139,12 @@ TASKS = {
     "Inspector": (PHONE, _inspect),
     "Logistics Manager": (PC, _open("/vendor_contracts/attention/settlement/")),
     "Auditor": (PC, _open("/list/", "a[href*='/show/']")),
+    "Dispatcher": (PC, _take_call),
+    "Technician": (PHONE, _my_orders("/service_desk/jobs/")),
+    "Requester": (PHONE, _my_orders("/service_desk/mine/")),
+    "Team Leader": (TABLET, _open("/service_desk/work_order/list", "a[href*='/work_order/show/']")),
+    "Workforce Officer": (PC, _open("/workforce/certificates/expiring/", "a[href*='/person/show/']")),
+    "Care Desk": (PC, _open("/care/care_order/list", "a[href*='/care_order/show/']")),
 }
 
 

@@ -13,6 +13,7 @@ from flask import current_app, make_response, render_template, request
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
@@ -224,8 +225,8 @@ class IntakeView(BaseView):
     the core's intake, lookup and dispatch actions; it only adds the trees it picks from."""
     route_base = "/service_desk/intake"
     default_view = "intake"
-    class_permission_name = "Request"
-    method_permission_name = {"intake": "create", "data": "create"}
+    class_permission_name = "DeskIntake"        # the dispatcher's screen; what it posts is checked by each action
+    method_permission_name = {"intake": "read", "data": "read"}
 
     @expose("/")
     @has_access
@@ -259,9 +260,9 @@ def order_card(wo):
 
 
 class _PhoneList(BaseView):
-    """A phone page of one person's orders, redrawn from its JSON every few seconds."""
+    """A phone page of one person's orders, redrawn from its JSON every few seconds. Each page
+    has its own permission, so it is in the menu of the roles that work in it only."""
     default_view = "page"
-    class_permission_name = "WorkOrder"
     method_permission_name = {"page": "read", "data": "read"}
     template = mode = None
 
@@ -288,6 +289,7 @@ class _PhoneList(BaseView):
 class MyRequestsView(_PhoneList):
     """/service_desk/mine/: the requester follows her own requests (never another's)."""
     route_base = "/service_desk/mine"
+    class_permission_name = "DeskMine"
     template, mode = "service_desk/phone_orders.html", "requester"
 
     def mine(self, user):
@@ -298,6 +300,7 @@ class MyRequestsView(_PhoneList):
 class MyJobsView(_PhoneList):
     """/service_desk/jobs/: the technician's own orders and their steps."""
     route_base = "/service_desk/jobs"
+    class_permission_name = "DeskJobs"
     template, mode = "service_desk/phone_orders.html", "technician"
 
     def mine(self, user):
@@ -306,8 +309,12 @@ class MyJobsView(_PhoneList):
 
 
 def register(appbuilder):
-    appbuilder.add_view_no_menu(MyRequestsView)
-    appbuilder.add_view_no_menu(MyJobsView)
+    # the working pages, in the menu of the roles that hold their permission (the home lists them too)
+    for view, name, label, icon in (
+            (IntakeView, "DeskIntake", _l("Take a request"), "fa-phone"),
+            (MyJobsView, "DeskJobs", _l("My work orders"), "fa-wrench"),
+            (MyRequestsView, "DeskMine", _l("My requests"), "fa-comment"),
+            (WallView, "DeskWall", _l("Wall screen"), "fa-television")):
+        appbuilder.add_view(view, name, label=label, icon=icon, category="service_desk",
+                            href=view.route_base + "/")
     appbuilder.add_view_no_menu(QrFormView)
-    appbuilder.add_view_no_menu(WallView)
-    appbuilder.add_view_no_menu(IntakeView)

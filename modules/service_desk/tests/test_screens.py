@@ -121,8 +121,8 @@ def test_the_wall_needs_its_read_permission(app, client, login_as, desk):
     assert client.get("/api/v1/service_desk_wall/data").status_code == 200
 
 
-def test_the_intake_screen_needs_request_create(app, client, login_as, desk):
-    for role in ("Technician", "Auditor"):
+def test_the_intake_screen_is_the_dispatchers(app, client, login_as, desk):
+    for role in ("Technician", "Auditor", "Requester"):
         login_as(role)
         assert client.get("/service_desk/intake/").status_code in (302, 403), role
         assert client.get("/service_desk/intake/data").status_code in (302, 403), role
@@ -153,9 +153,10 @@ def test_requesters_and_technicians_see_only_their_own_orders(app, client, sessi
     assert card["status_label"] and card["segments"] and card["team"] == "水电班"
     login_as("Technician")
     assert {o["name"] for o in client.get("/service_desk/jobs/data").get_json()["orders"]} == {mine.name, other.name}
-    for role in ("Front Desk",):
+    for role, url in (("Front Desk", "/service_desk/jobs/data"), ("Technician", "/service_desk/mine/data"),
+                      ("Requester", "/service_desk/jobs/data"), ("Dispatcher", "/service_desk/jobs/data")):
         login_as(role)
-        assert client.get("/service_desk/jobs/data").get_json()["orders"] == []   # home repairs only: none here
+        assert client.get(url).status_code in (302, 403), (role, url)   # each phone page is its role's
     client.get("/logout/")
     for url in ("/service_desk/mine/", "/service_desk/jobs/data"):
         assert client.get(url).status_code in (302, 401, 403)

@@ -17,7 +17,7 @@ from erp_core.fieldpolicy import ONCE, edit
 from erp_core.types import Money, UTCDateTime
 from erp_core.workflow import State, Transition, Workflow
 from modules.catering.models import Ward, ward_nurses
-from modules.workforce.models import Person
+from modules.workforce.api import Person
 
 DESK, NURSE, COORDINATOR, AUDITOR = "Care Desk", "Ward Nurse", "Vendor Coordinator", "Auditor"
 RATIOS = {"one_to_one": _l("One worker to one patient"), "one_to_many": _l("One worker to several patients")}

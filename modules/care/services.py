@@ -29,7 +29,7 @@ from erp_core.money import cents
 from erp_core.types import now
 from erp_core.validation import sniff
 from modules.workforce import api as workforce
-from modules.workforce.models import Person
+from modules.workforce.api import Person
 
 from .models import (ACTIVE, AWAITING, CANCELLED, OPEN_STATES, PAYMENT_METHODS, SETTLED, CareFeedback, CareLevel,
                      CareOrder, CareRule, CareSegment, CareViolation)
@@ -351,13 +351,7 @@ def record_violation(order, rule_id, witness, severity, penalty, *, by):
     seg = order.current_segment
     fields = dict(occurred_on=now().date(), rule=f"八不准：{rule.text}", witness=witness or "", severity=severity,
                   penalty=penalty or "")
-    if hasattr(workforce, "record_violation"):
-        violation = workforce.record_violation(seg.worker, by=by, **fields)
-    else:     # workforce's conduct register is a document: created as its own form would
-        from modules.workforce.models import Violation
-        violation = Violation(person=seg.worker, **fields)
-        db.session.add(violation)
-        db.session.flush()
+    violation = workforce.record_violation(seg.worker, **fields)
     db.session.add(CareViolation(order_id=order.id, violation_id=violation.id, vendor_id=order.vendor_id, at=now()))
     db.session.flush()
     return order

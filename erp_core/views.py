@@ -335,23 +335,60 @@ def db_session():
     return db.session
 
 
-def attach(doc, upload):
-    """Store an uploaded file with a document (audited)."""
+MB = 1024 * 1024
+PHOTO_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+
+
+class CheckedUpload:
+    """An upload that passed ``checked_upload``: its bytes, the type its content says, a safe name."""
+    def __init__(self, data, mimetype, filename):
+        self.data, self.mimetype, self.filename = data, mimetype, filename
+
+
+def checked_upload(upload, types=ATTACHMENT_TYPES, limit=MAX_ATTACHMENT, rename=None):
+    """Judge an upload by its content (magic bytes), its size and its name, before anything is
+    written. A name with a path in it is refused; ``rename`` stores it as "<rename>.<ext>"
+    (photos from phones: their names say nothing). Raises a translated ValidationError."""
+    if isinstance(upload, CheckedUpload):
+        return upload
+    if upload is None or not upload.filename:
+        raise ValidationError(_("Choose a file to attach."))
+    name = upload.filename
+    if any(t in name for t in ("/", "\\", "\x00")) or ".." in name or name.startswith("~"):
+        raise ValidationError(_("The file name is not allowed: give the file a plain name."))
+    data = upload.stream.read(limit + 1)
+    if not data:
+        raise ValidationError(_("The file is empty."))
+    if len(data) > limit:
+        raise ValidationError(_("The file is larger than %(mb)s MB.", mb=max(1, limit // MB)))
+    kind = validation.sniff(data)
+    if upload.mimetype in types and validation.content_matches(data, upload.mimetype):
+        kind = upload.mimetype              # the Office types share their container's magic bytes
+    if kind not in types:
+        raise ValidationError(_("Send one of these: %(kinds)s.", kinds=_kinds(types)))
+    if rename:
+        name = f"{rename}.{PHOTO_TYPES.get(kind, 'bin')}"
+    return CheckedUpload(data, kind, name[-200:])
+
+
+def _kinds(types):
+    labels = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP",
+              "application/zip": "ZIP"}
+    out = [labels.get(t) or (_("Word") if "word" in t else _("Excel") if "excel" in t or "sheet" in t else t)
+           for t in sorted(types)]
+    return "、".join(dict.fromkeys(str(o) for o in out))
+
+
+def attach(doc, upload, types=ATTACHMENT_TYPES, limit=MAX_ATTACHMENT, rename=None):
+    """Store an uploaded file with a document (audited), checked as ``checked_upload`` says."""
     from .models import Attachment
     from .context import actor
     from .types import now
-    if upload is None or not upload.filename:
-        raise ValidationError(_("Choose a file to attach."))
-    data = upload.read()
-    if not data or len(data) > MAX_ATTACHMENT:
-        raise ValidationError(_("Attachments are between 1 byte and 20 MB."))
-    if upload.mimetype not in ATTACHMENT_TYPES or not validation.content_matches(data, upload.mimetype):
-        raise ValidationError(_("Attach PDF, image, Word, Excel or ZIP files."))
-    name = upload.filename.replace("/", "_").replace("\\", "_")[-200:]
-    row = Attachment(doctype=type(doc).__name__, doc_id=doc.id, filename=name, mimetype=upload.mimetype,
-                     size=len(data), data=data, uploaded_by=actor(), uploaded_at=now())
+    up = checked_upload(upload, types, limit, rename)
+    row = Attachment(doctype=type(doc).__name__, doc_id=doc.id, filename=up.filename, mimetype=up.mimetype,
+                     size=len(up.data), data=up.data, uploaded_by=actor(), uploaded_at=now())
     db_session().add(row)
-    audit.record(db_session(), doc, "attach", filename=name, size=len(data))
+    audit.record(db_session(), doc, "attach", filename=up.filename, size=len(up.data))
     return row
 
 

@@ -6,7 +6,6 @@ The QR form is the one page here without a login: what it may do is limited by t
 location, counted in erp_core's login limiter store (Redis in production, so the limits hold
 across workers)."""
 import hashlib
-import io
 import secrets
 
 from flask import current_app, make_response, render_template, request
@@ -16,20 +15,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
-from werkzeug.datastructures import FileStorage
 
-from erp_core import validation
 from erp_core.permissions import public
 from erp_core.context import acting_as
 from erp_core.errors import NotFound, UserError, ValidationError
 from erp_core.extensions import db
+from erp_core.views import PHOTO_TYPES, attach, checked_upload
 
 from . import services
 from .models import KINDS, URGENCIES, Category, Location
 
 QR_SALT = "service_desk.qr"
 DEVICE_COOKIE = "hq_desk_device"
-PHOTO_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 QR_KINDS = ("repair", "cleaning", "service")          # porters and paid home repairs are booked by staff
 
 
@@ -67,22 +64,10 @@ def photo_limit():
 
 
 def checked_photo(upload, label):
-    """The photo as a safe upload, or None. Judged by its content (magic bytes), not by its
-    name or claimed type; a name with a path in it is refused; stored under a name we make."""
+    """The photo checked by erp_core's upload rule with the desk's bound, or None if none was sent."""
     if upload is None or not upload.filename:
         return None
-    name = upload.filename
-    if any(t in name for t in ("/", "\\", "\x00", "..")) or name.startswith("~"):
-        raise ValidationError(_("The photo's file name is not allowed."))
-    data = upload.stream.read(photo_limit() + 1)
-    if not data:
-        raise ValidationError(_("The photo is empty."))
-    if len(data) > photo_limit():
-        raise ValidationError(_("The photo is larger than %(mb)s MB.", mb=photo_limit() // (1024 * 1024)))
-    kind = validation.sniff(data)
-    if kind not in PHOTO_TYPES:
-        raise ValidationError(_("Send a photo (JPEG, PNG or WebP)."))
-    return FileStorage(stream=io.BytesIO(data), filename=f"{label}.{PHOTO_TYPES[kind]}", content_type=kind)
+    return checked_upload(upload, PHOTO_TYPES, photo_limit(), rename=label)
 
 
 # --- the rate limit -----------------------------------------------------------------------
@@ -181,7 +166,6 @@ class QrFormView(BaseView):
                 caller_phone=(f.get("phone") or "").strip()[:30], caller_name=(f.get("name") or "").strip()[:60],
                 link_to=dup, device=hashlib.sha256(device.encode()).hexdigest()[:64], by=f"qr:{loc.code}")
             if photo is not None:
-                from erp_core.views import attach
                 attach(req, photo)
             db.session.commit()
         return {"name": req.name, "duplicate_of": dup.name if dup else None}

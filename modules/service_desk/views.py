@@ -63,6 +63,10 @@ def _find_request(inp, user):
 
 
 def _intake(_doc, inp, user):
+    from erp_core.views import attach
+    from .screens import checked_photo
+    photo = inp.get("photo")
+    photo = checked_photo(photo, "photo") if hasattr(photo, "read") else None     # refused before anything is written
     category = services.by_code(Category, inp["category"], _("category"))
     requester = _user_by_login(inp.get("requester"))
     if requester is None and inp["source"] in ("web",):
@@ -76,9 +80,7 @@ def _intake(_doc, inp, user):
         from_location=_loc(inp.get("from_location")), to_location=_loc(inp.get("to_location")),
         be_there_at=inp.get("be_there_at"), slot_start=inp.get("slot_start"), slot_end=inp.get("slot_end"),
         by=actor())
-    photo = inp.get("photo")
-    if photo is not None and hasattr(photo, "read"):
-        from erp_core.views import attach
+    if photo is not None:
         attach(req, photo)
     return {"request": req.name, "status": req.status, "work_order": wo_json(wo) if wo else None}
 

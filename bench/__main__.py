@@ -3,7 +3,7 @@ benchmark on SQLite and, when DATABASE_URL names PostgreSQL, on PostgreSQL too, 
 figure beside its baseline measured in the same run, and write docs/bench-results.md.
 
   --quick      tiny volume, few repetitions (a smoke run, well under a minute of benching)
-  --only X     run only some sections: generate,lists,startup,cli,print,load
+  --only X     run only some sections: generate,lists,desk,startup,cli,print,load
   --out PATH   the Markdown table (default docs/bench-results.md; --quick: not written unless given)
 """
 import argparse
@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 from .common import ROOT
 
-SECTIONS = ("generate", "lists", "startup", "cli", "print", "load")
+SECTIONS = ("generate", "lists", "desk", "startup", "cli", "print", "load")
 
 
 def main(argv=None):
@@ -36,7 +36,7 @@ def main(argv=None):
     from . import common
     from .generators import run_all
     for kind in kinds:
-        if not only & {"generate", "lists", "load"}:
+        if not only & {"generate", "lists", "desk", "load"}:
             break
         print(f"== {kind}")
         url, cleanup = common.fresh_database(kind)
@@ -47,6 +47,9 @@ def main(argv=None):
             if "lists" in only:
                 from . import lists
                 report.lists[kind] = lists.run(app, url, admin, password, n=reps)
+            if "desk" in only and "service_desk" in {m.name for m in app.extensions["houqin"].registry.modules}:
+                from . import desk
+                report.desk[kind] = desk.run(app, n=reps, calls=20 if args.quick else 100)
             if "load" in only and kind == "postgresql":
                 from . import load
                 report.load = load.run(url, seconds=5 if args.quick else args.load_seconds,
@@ -84,7 +87,7 @@ def _admin(app):
 class Report:
     def __init__(self, args, kinds):
         self.args, self.kinds = args, kinds
-        self.generated, self.lists, self.notes = {}, {}, []
+        self.generated, self.lists, self.desk, self.notes = {}, {}, {}, []
         self.load = self.startup = self.cli = self.printing = None
         self.seconds = 0
 
@@ -110,6 +113,8 @@ class Report:
                 L.append(f"| {d} | {rows_} | {case} | {tp:.1f} | {ta:.1f} | {tr:.1f} | {ts:.1f} | {pr:.2f}x | "
                          f"{ar:.2f}x | {ps:.2f}x | {st} | {met} |")
             L.append("")
+        for kind, lines in self.desk.items():
+            L += [f"## Service desk at volume ({kind})", ""] + lines + [""]
         for title, section in (("Start-up", self.startup), ("Command line", self.cli), ("Printing", self.printing),
                                ("Mixed load (PostgreSQL, gunicorn, Locust in another process)", self.load)):
             if section:

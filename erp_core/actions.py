@@ -40,6 +40,7 @@ class Input:
     default: object = None
     help: object = None
     locator: bool = False     # names the record in the body (a code, a number): not asked on its page
+    prefill: object = None    # prefill(doc) -> the value the document's page proposes (its current team)
 
     def parse(self, name, raw):
         """The typed value of ``raw`` (JSON or form), or a ValidationError naming the input."""

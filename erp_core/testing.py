@@ -217,6 +217,22 @@ def live_server(app):
         thread.join(timeout=5)
 
 
+@pytest.fixture
+def artifacts(request):
+    """A directory kept after the run for what a test wants people to look at (screenshots):
+    ``$HOUQIN_TEST_ARTIFACTS`` (default ``build/test-artifacts``) / database / the test's name,
+    emptied first."""
+    import os
+    import shutil
+    from pathlib import Path
+    root = Path(os.environ.get("HOUQIN_TEST_ARTIFACTS") or Path(__file__).resolve().parent.parent / "build" / "test-artifacts")
+    kind = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgresql") else "sqlite"
+    path = root / kind / request.node.name          # the two CI runs side by side keep their own
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium driven by Playwright (its own browser download is impossible here)."""

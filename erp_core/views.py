@@ -222,6 +222,10 @@ class DocumentView(ModelView):
             # 4xx with the message, and a way back to the document
             return self.render_template("houqin/refused.html", message=str(exc),
                                         back=url_for(f"{self.endpoint}.show", pk=pk)), exc.status
+        if self.datamodel.get(item.id, self._base_filters) is None:
+            # the action took the document out of this user's record rules (handed to another
+            # team): its page would be "not found", so back to the list, with the flash
+            return redirect(url_for(f"{self.endpoint}.list"))
         return redirect(url_for(f"{self.endpoint}.show", pk=item.id))
 
     @expose("/transition/<int:pk>/<action>", methods=["POST"])

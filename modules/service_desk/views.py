@@ -151,6 +151,28 @@ def _who(user):
     return dict(user=user, by=actor())
 
 
+
+def _team_choices():
+    from .models import Team
+    return {t.code: t.title for t in db.session.scalars(select(Team).where(Team.active.is_(True)).order_by(Team.code))}
+
+
+def _technician_choices():
+    """login -> "name（team）": the page shows names; the API takes the login."""
+    from erp_core.printing.toolkit import full_name
+    from .models import Team
+    out = {}
+    for t in db.session.scalars(select(Team).where(Team.active.is_(True)).order_by(Team.code)):
+        for u in t.technicians:
+            out.setdefault(u.username, f"{full_name(u)}（{t.title}）")
+    return out
+
+
+TEAM = Input("choice", _l("Team"), required=True, choices=_team_choices,
+             prefill=lambda wo: wo.team.code if wo.team else None)
+TECHNICIAN = Input("choice", _l("Technician"), choices=_technician_choices,
+                   help=_l("Leave empty: the team leader assigns."))
+
 class DeskOrderApi(ActionApi):
     """/api/v1/service_desk_order/...: every step of a work order."""
     resource_name = "service_desk_order"
@@ -160,14 +182,12 @@ class DeskOrderApi(ActionApi):
     dispatch = Action(_l("Dispatch"), lambda wo, inp, user: wo_json(services.dispatch(
                           wo, _team(inp["team"]), _user_by_login(inp.get("technician")), by=actor())),
                       doc=WorkOrder, states=(NEW,), find=_find_order,
-                      inputs=dict(**ORDER, team=Input("text", _l("Team"), required=True, max_length=20),
-                                  technician=Input("text", _l("Technician (login)"), max_length=64)))
+                      inputs=dict(**ORDER, team=TEAM, technician=TECHNICIAN))
     reassign = Action(_l("Reassign"), lambda wo, inp, user: wo_json(services.reassign(
                           wo, _team(inp["team"]), _user_by_login(inp.get("technician")), reason=inp["reason"],
                           by=actor())),
                       doc=WorkOrder, states=(DISPATCHED, ACCEPTED, ON_SITE, PAUSED), find=_find_order,
-                      inputs=dict(**ORDER, team=Input("text", _l("Team"), required=True, max_length=20),
-                                  technician=Input("text", _l("Technician (login)"), max_length=64),
+                      inputs=dict(**ORDER, team=TEAM, technician=TECHNICIAN,
                                   reason=Input("text", _l("Reason"), required=True, max_length=300)))
     accept = Action(_l("Accept"), lambda wo, inp, user: wo_json(services.accept(wo, **_who(user))),
                     doc=WorkOrder, states=(DISPATCHED,), find=_find_order, inputs=dict(**ORDER))

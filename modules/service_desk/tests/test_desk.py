@@ -331,3 +331,23 @@ def test_two_dispatchers_taking_the_same_call_end_in_one_request(app, session, d
                 db.session.rollback()
                 return "offered"
     assert sorted(parallel(4, dispatcher)) == ["offered", "offered", "offered", "taken"]
+
+
+def test_the_leader_hands_an_order_to_another_team_from_its_page(app, session, client, desk, login_as):
+    """The page proposes the order's own team and offers technicians by name; once the order is
+    another team's, the leader lands on his list with the word, not on a 'not found'."""
+    d = desk
+    _r, wo = take(d, loc="r301", when=at(2, 9))
+    services.dispatch(wo, d["own"], d["t_technician"], by="x", at=at(2, 9, 5))
+    session.commit()
+    login_as("Team Leader", username="t_team_leader")
+    page = client.get(f"/service_desk/work_order/show/{wo.id}").get_data(as_text=True)
+    form = page[page.index('data-action="reassign"'):]
+    form = form[:form.index("</form>")]
+    assert '<option value="WATER" selected>水电班</option>' in form and "t_tech_b" in form and "Test（外包维修队）" in form
+    resp = client.post(f"/service_desk/work_order/action/{wo.id}/reassign",
+                       data={"team": "VEND", "technician": "t_tech_b", "reason": "外包负责"})
+    assert resp.status_code == 302 and resp.location.endswith("/service_desk/work_order/list/"), resp.location
+    session.expire_all()
+    assert (wo.team.code, wo.technician.username) == ("VEND", "t_tech_b")
+    assert client.get(f"/service_desk/work_order/show/{wo.id}").status_code == 404

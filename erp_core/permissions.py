@@ -305,9 +305,8 @@ class ScopedInterface(SQLAInterface):
         if not page_size:      # unpaged (a filter's choices, an export): every row comes back, so
             query = self.apply_all(base, filters, order_column, order_direction, None, None,   # no count query
                                    select_columns, outer_default_load)
-            rows = query.all()
-            result = [getattr(r, self.obj.__name__) if hasattr(r, self.obj.__name__) else r for r in rows]
-            return len(result), result
+            rows = self._unwrap(query.all())
+            return len(rows), rows
         inner = self._apply_inner_all(base, filters, select_columns=select_columns, aliases_mapping={})
         count = inner.limit(self.count_cap + 1).count() if self.count_cap else inner.count()
         offset = (page or 0) * (page_size or 0)
@@ -327,13 +326,12 @@ class ScopedInterface(SQLAInterface):
             query = self.apply_all(base, filters, order_column, order_direction, page, page_size,
                                    select_columns, outer_default_load)
             rows = query.all()
-        result = []
-        for item in rows:
-            if hasattr(item, self.obj.__name__):
-                result.append(getattr(item, self.obj.__name__))
-            else:
-                return (CappedCount(count) if capped else count), rows
-        return (CappedCount(count) if capped else count), result
+        return (CappedCount(count) if capped else count), self._unwrap(rows)
+
+    def _unwrap(self, rows):
+        """FAB's ordered queries come back as rows holding the model (under its class name)."""
+        name = self.obj.__name__
+        return [getattr(r, name) for r in rows] if all(hasattr(r, name) for r in rows) else rows
 
 
 

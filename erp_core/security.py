@@ -113,6 +113,16 @@ class SecurityManager(FabSecurityManager):
         roles = [self.get_public_role()] if user is None else self.get_user_roles(user)
         return roles, [r.id for r in roles if r.name not in self.builtin_roles]
 
+    def is_item_public(self, permission_name, view_name):
+        """FAB asks this first on every API call and loads the public role and its permissions
+        each time (two statements); here the role's pairs come from the request's cache."""
+        cache = g.__dict__.setdefault("_houqin_cache", {}) if has_request_context() else {}
+        if "public_role_id" not in cache:
+            role = self.get_public_role()
+            cache["public_role_id"] = role.id if role is not None else None
+        rid = cache["public_role_id"]
+        return rid is not None and (permission_name, view_name) in role_pairs(self, [rid])[rid]
+
     def _has_view_access(self, user, permission_name, view_name):
         roles, ids = self._db_roles(user)
         if any(r.name in self.builtin_roles and self._has_access_builtin_roles(r, permission_name, view_name)

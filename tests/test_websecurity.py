@@ -213,3 +213,22 @@ def test_token_without_a_session_is_refused(app):
         user = app.appbuilder.sm.find_user(username=name)
         forged = create_access_token(identity=str(user.id), additional_claims={"sid": "no-such-session"})
     assert app.test_client().get(API, headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+
+
+def test_a_permission_given_to_the_public_role_opens_the_api_without_login_and_only_that(app, client, session):
+    """The public role's permissions are read from the request's cache (FAB asks on every call):
+    granting one opens exactly that endpoint to anonymous callers; taking it back closes it."""
+    sm = app.appbuilder.sm
+    cls, api = next(iter(app.extensions["houqin"].apis.items()))
+    other = list(app.extensions["houqin"].apis.values())[1]
+    url, other_url = f"/api/v1/{api.resource_name}/", f"/api/v1/{other.resource_name}/"
+    assert client.get(url).status_code == 401
+    public = sm.get_public_role() or sm.add_role(app.config.get("AUTH_ROLE_PUBLIC", "Public"))
+    pv = sm.find_permission_view_menu("can_read", api.class_permission_name)
+    sm.add_permission_role(public, pv)
+    try:
+        assert client.get(url).status_code == 200
+        assert client.get(other_url).status_code == 401
+    finally:
+        sm.del_permission_role(public, pv)
+    assert client.get(url).status_code == 401

@@ -52,7 +52,9 @@ def dump_tables(engine):
     return out
 
 
-def backup(engine, path):
+def backup(engine, path, store=None):
+    """Every table, then the bytes of every attachment kept in ``store`` (storage.py), so
+    one file restores a site whatever its attachment store."""
     counts = {}
     with engine.connect() as conn, open(path, "w", encoding="utf-8") as fh:
         existing = set(engine.dialect.get_table_names(conn))
@@ -67,18 +69,28 @@ def backup(engine, path):
                                     ensure_ascii=False) + "\n")
                 n += 1
             counts[t.name] = n
+        if store is not None and "core_attachment" in existing:
+            keys = conn.execute(text("SELECT DISTINCT sha256 FROM core_attachment WHERE sha256 IS NOT NULL"))
+            for (key,) in keys:
+                fh.write(json.dumps({"blob": key, "b": base64.b64encode(store.get(key)).decode()}) + "\n")
     return counts
 
 
-def restore(engine, path):
+def restore(engine, path, store=None):
     by_name = {t.name: t for t in tables()}
-    rows = {}
+    rows, blobs = {}, 0
     with open(path, encoding="utf-8") as fh:
         head = json.loads(fh.readline())
         if head.get("houqin_backup") != 1:
             raise ValueError("not a Houqin backup file")
         for line in fh:
             item = json.loads(line)
+            if "blob" in item:      # stored before the rows: a row never lacks its bytes
+                if store is None:
+                    raise ValueError("the backup holds attachment files but this site keeps them in the database")
+                store.put(item["blob"], base64.b64decode(item["b"]))
+                blobs += 1
+                continue
             rows.setdefault(item["t"], []).append({k: _dec(v) for k, v in item["r"].items()})
     unknown = set(rows) - set(by_name)
     if unknown:

@@ -367,9 +367,10 @@ def backup_cmd(ctx, path):
     """Write every table to PATH (typed JSON lines; SQLite and PostgreSQL alike)."""
     app = _light_app(ctx)
     with app.app_context():
+        from . import storage
         from .backup import backup
         from .extensions import db
-        counts = backup(db.engine, path)
+        counts = backup(db.engine, path, storage.store(app))
     for name, n in counts.items():
         click.echo(f"{name:<40}{n:>8}")
     click.echo(f"{sum(counts.values())} rows in {len(counts)} tables -> {path}")
@@ -386,10 +387,11 @@ def restore_cmd(ctx, path, yes):
     app = _light_app(ctx)
     with app.app_context():
         from . import audit as audit_mod
+        from . import storage
         from .backup import restore
         from .extensions import db
         try:
-            counts = restore(db.engine, path)
+            counts = restore(db.engine, path, storage.store(app))
         except ValueError as exc:
             raise click.ClickException(str(exc))
         for name, n in counts.items():
@@ -400,6 +402,25 @@ def restore_cmd(ctx, path, yes):
     for p in problems:
         click.secho(p, fg="red")
     sys.exit(0 if ok else 1)
+
+
+@cli.group()
+def attachments():
+    """Attachment files in their store (HOUQIN_ATTACHMENTS)."""
+
+
+@attachments.command("sweep")
+@click.option("--older-than", default=3600, show_default=True, type=int, help="Seconds since the file was written.")
+@click.pass_context
+def attachments_sweep(ctx, older_than):
+    """Remove stored files no attachment refers to (left by uploads whose transaction failed)."""
+    app = _light_app(ctx)
+    with app.app_context():
+        from . import storage
+        from .extensions import db
+        n = storage.sweep(db.session, older_than)
+        db.session.remove()
+    click.echo(f"{n} unreferenced files removed")
 
 
 @cli.group()

@@ -21,8 +21,8 @@ def _secret_key():
     return path.read_text().strip()
 
 
-def database_url():
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'houqin.db'}"
+def database_url(url=None):
+    url = url or os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'houqin.db'}"
     if url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url[len("postgres://"):]
     elif url.startswith("postgresql://"):
@@ -34,6 +34,10 @@ class DefaultConfig:
     APP_NAME = "后勤管理中心 Houqin"
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # a read replica for list pages, list APIs, exports and reports (erp_core/replica.py)
+    HOUQIN_REPLICA_URL = database_url(os.environ["DATABASE_REPLICA_URL"]) if os.environ.get("DATABASE_REPLICA_URL") \
+        else None
+    HOUQIN_REPLICA_STICKY_SECONDS = int(os.environ.get("HOUQIN_REPLICA_STICKY_SECONDS", "10"))
     AUTH_TYPE = AUTH_DB
     AUTH_ROLE_ADMIN = "Admin"
     AUTH_ROLE_PUBLIC = "Public"
@@ -56,9 +60,14 @@ class DefaultConfig:
     AUTH_RATE_LIMIT = "10 per 20 second"
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # how many reverse proxies / load balancers stand in front (their X-Forwarded-* are trusted)
+    HOUQIN_PROXIES = int(os.environ.get("HOUQIN_PROXIES", "0"))
     LANGUAGES = {"zh_CN": {"flag": "cn", "name": "简体中文"}, "en": {"flag": "gb", "name": "English"}}
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_FOLDER = "translations"
+    # attachment bytes: a folder, s3://bucket/prefix (several app hosts) or "database" (storage.py)
+    HOUQIN_ATTACHMENTS = os.environ.get("HOUQIN_ATTACHMENTS", str(INSTANCE / "attachments"))
+    HOUQIN_S3_ENDPOINT = os.environ.get("HOUQIN_S3_ENDPOINT")
     UPLOAD_FOLDER = str(INSTANCE / "uploads")
     IMG_UPLOAD_FOLDER = str(INSTANCE / "uploads" / "img")
     HOUQIN_TIMEZONE = "Asia/Shanghai"

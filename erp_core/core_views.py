@@ -263,7 +263,8 @@ class PrintJobView(BaseView):
         att = db.session.scalar(select(Attachment).where(Attachment.doctype == "JobRun", Attachment.doc_id == run.id))
         if att is None:
             raise NotFound(_("No such print job."))
-        return pdf_response(att.data, att.filename)
+        from . import storage
+        return pdf_response(storage.content(att), att.filename)
 
 
 JOB_STATES = {"queued": _l("Queued"), "running": _l("Running"), "done": _l("Done"), "failed": _l("Failed")}

@@ -36,7 +36,8 @@ class Settings(Model):
 
 class Attachment(Model):
     """A file attached to any document (scanned certificate, signed contract, bid file).
-    Read and written with the document's own permissions."""
+    Read and written with the document's own permissions. The bytes are in the store
+    (erp_core/storage.py) under ``sha256``; ``data`` holds them only with the database store."""
     __tablename__ = "core_attachment"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     doctype: Mapped[str] = mapped_column(String(64), index=True)
@@ -44,7 +45,8 @@ class Attachment(Model):
     filename: Mapped[str] = mapped_column(String(200))
     mimetype: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     uploaded_by: Mapped[str] = mapped_column(String(64))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -58,24 +58,19 @@ def houqin_config():
 
 @pytest.fixture(scope="session")
 def app(houqin_config, tmp_path_factory):
-    from flask_appbuilder import Model
-    from . import migrate, permissions
+    from . import permissions
     from .app import create_app
     from .config import TestConfig
     from .extensions import db
     url, pg = _database(tmp_path_factory)
     anchors = tmp_path_factory.mktemp("audit") / "audit_anchors.jsonl"
+    files = tmp_path_factory.mktemp("attachments")
     application = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url,
-                             **{"HOUQIN_AUDIT_ANCHOR_FILE": str(anchors), **houqin_config})
+                             **{"HOUQIN_AUDIT_ANCHOR_FILE": str(anchors), "HOUQIN_ATTACHMENTS": str(files),
+                                **houqin_config})
     application.test_client_class = _isolated_client_class()
     with application.app_context():
-        migrate.upgrade(application)
-        # tables of test-only modules that ship no migrations
-        owners = migrate.table_owner(application)
-        existing = set(db.inspect(db.engine).get_table_names())
-        extra = [t for n, t in Model.metadata.tables.items() if n in owners and n not in existing]
-        Model.metadata.create_all(db.engine, tables=extra)
-        permissions.sync(application)
+        prepare_database(application)
         roles = list(permissions.declared_roles(application)) + ["Admin"]
     for role in roles:          # up front: creating users mid-test would contend with its open transaction
         ensure_user(application, role)
@@ -88,6 +83,19 @@ def app(houqin_config, tmp_path_factory):
         with engine.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         engine.dispose()
+
+
+def prepare_database(app):
+    """Migrate, add the tables of test-only modules (they ship no migrations), sync roles."""
+    from flask_appbuilder import Model
+    from . import migrate, permissions
+    from .extensions import db
+    migrate.upgrade(app)
+    owners = migrate.table_owner(app)
+    existing = set(db.inspect(db.engine).get_table_names())
+    extra = [t for n, t in Model.metadata.tables.items() if n in owners and n not in existing]
+    Model.metadata.create_all(db.engine, tables=extra)
+    permissions.sync(app)
 
 
 def _business_tables(app):

@@ -385,12 +385,12 @@ def _kinds(types):
 
 def attach(doc, upload, types=ATTACHMENT_TYPES, limit=MAX_ATTACHMENT, rename=None):
     """Store an uploaded file with a document (audited), checked as ``checked_upload`` says."""
-    from .models import Attachment
+    from . import storage
     from .context import actor
     from .types import now
     up = checked_upload(upload, types, limit, rename)
-    row = Attachment(doctype=type(doc).__name__, doc_id=doc.id, filename=up.filename, mimetype=up.mimetype,
-                     size=len(up.data), data=up.data, uploaded_by=actor(), uploaded_at=now())
+    row = storage.save(doctype=type(doc).__name__, doc_id=doc.id, filename=up.filename, mimetype=up.mimetype,
+                       data=up.data, uploaded_by=actor(), uploaded_at=now())
     db_session().add(row)
     audit.record(db_session(), doc, "attach", filename=up.filename, size=len(up.data))
     return row
@@ -402,7 +402,8 @@ def attachment_response(doc, att_id):
     if row is None or row.doctype != type(doc).__name__ or row.doc_id != doc.id:
         raise NotFound(_("Not found."))
     from urllib.parse import quote
-    return Response(row.data, mimetype=row.mimetype, headers={
+    from . import storage
+    return Response(storage.content(row), mimetype=row.mimetype, headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}",
         "X-Content-Type-Options": "nosniff"})
 

@@ -45,7 +45,7 @@ def batch_print(format, names, user_id, lang="zh_CN", paper=None):
     from .. import audit, types
     from ..context import actor
     from ..extensions import db
-    from ..models import Attachment
+    from .. import storage
     from ..notify import notify
     from ..permissions import get_for
     from . import batch_pdf
@@ -60,9 +60,8 @@ def batch_print(format, names, user_id, lang="zh_CN", paper=None):
     for d in docs:
         audit.record(db.session, d, "print", format=fmt.name, batch=True)
     run_id = current_run_id()
-    db.session.add(Attachment(doctype="JobRun", doc_id=run_id, filename=f"{fmt.name}-batch.pdf",
-                              mimetype="application/pdf", size=len(pdf), data=pdf, uploaded_by=actor(),
-                              uploaded_at=types.now()))
+    db.session.add(storage.save(doctype="JobRun", doc_id=run_id, filename=f"{fmt.name}-batch.pdf",
+                                mimetype="application/pdf", data=pdf, uploaded_by=actor(), uploaded_at=types.now()))
     with app.test_request_context(), force_locale(lang):
         notify([user], str(_l("Batch print ready: %(title)s", title=fmt.title)),
                str(_l("%(n)s documents", n=len(docs))), link=f"/print-jobs/{run_id}.pdf", key=f"print:{run_id}")

@@ -6,6 +6,7 @@ import io
 import pytest
 from sqlalchemy import select
 
+from erp_core import storage
 from erp_core.models import Attachment
 from modules.service_desk import screens
 from modules.service_desk.models import R_DUPLICATE, Request, WorkOrder
@@ -52,7 +53,7 @@ def test_a_report_with_a_photo_becomes_a_work_order_that_keeps_the_photo(app, cl
     assert (req.source, req.location_id, req.caller_phone) == ("qr", desk["r301"].id, "13800000000")
     wo = session.scalars(select(WorkOrder).where(WorkOrder.request_id == req.id)).one()
     att = session.scalars(select(Attachment).where(Attachment.doctype == "Request", Attachment.doc_id == req.id)).one()
-    assert (att.mimetype, att.filename, att.data) == ("image/png", "photo.png", PNG)
+    assert (att.mimetype, att.filename, storage.content(att)) == ("image/png", "photo.png", PNG)
     assert wo.request.id == att.doc_id            # the order reaches its photo through its request
     # the same problem reported again at the same place is linked, not a second order
     again = send(client, url(app, desk["r301"]))

@@ -61,6 +61,8 @@ def create_app(config=None, **overrides):
     ext = Houqin(registry=registry, documents=documents)
     app.extensions["houqin"] = ext
 
+    from . import replica
+    replica.configure(app)
     with app.app_context():
         db.init_app(app)
         appbuilder = AppBuilder(indexview=DashboardView, base_template="houqin/base.html",
@@ -101,6 +103,7 @@ def create_app(config=None, **overrides):
     validation.install(app)
     _install_request_hooks(app, csrf)
     jobs.install(app)
+    replica.install(app)            # last: its after_request hook runs first
     return app
 
 

@@ -1,4 +1,6 @@
 """Process-wide singletons that are safe to share between apps (FAB's AppBuilder is not: see app.py)."""
 from flask_appbuilder.models.sqla.base import SQLA
 
-db = SQLA()
+from .replica import RoutingSession
+
+db = SQLA(session_options={"class_": RoutingSession})

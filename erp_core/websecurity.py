@@ -111,7 +111,7 @@ def _login_username():
 
 
 def _client_address():
-    # Behind a reverse proxy, wrap the app in werkzeug's ProxyFix so this is the client's.
+    # Behind a load balancer HOUQIN_PROXIES (see install) makes this the client's address.
     return request.remote_addr or "-"
 
 
@@ -195,6 +195,12 @@ def _session_valid():
 # --- wiring --------------------------------------------------------------------------
 
 def install(app):
+    proxies = int(app.config.get("HOUQIN_PROXIES") or 0)
+    if proxies:
+        # that many proxies in front (load balancer, nginx) set X-Forwarded-For/-Proto/-Host;
+        # trusted only from them, so a client cannot choose the address the login limit counts
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     limiter = LoginLimiter(app)
     app.extensions["houqin_login_limiter"] = limiter
     warning = memory_store_warning(limiter.uri, worker_count())

@@ -8,6 +8,7 @@ from flask_appbuilder.security.decorators import has_access, protect
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
+from erp_core import replica
 from erp_core.actions import Action, Input
 from erp_core.errors import NotFound, ValidationError
 from erp_core.extensions import db
@@ -95,6 +96,7 @@ class KitchenApi(ActionApi):
     @expose("/production", methods=["GET"])
     @protect()
     @safe
+    @replica.reads
     def production(self):
         """?day=YYYY-MM-DD&slot=CODE"""
         def work(b, u):

@@ -9,6 +9,7 @@ from flask_appbuilder.security.decorators import has_access, protect
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, select
 
+from erp_core import replica
 from erp_core.actions import Action, Input
 from erp_core.context import actor
 from erp_core.errors import NotFound, PermissionDenied, UserError, ValidationError
@@ -158,6 +159,7 @@ class RentalsApi(ActionApi):
     @expose("/cash_summary", methods=["GET"])
     @protect()
     @safe
+    @replica.reads
     def cash_summary(self):
         try:
             day = date.fromisoformat(request.args.get("day") or now().date().isoformat())

@@ -8,6 +8,7 @@ from flask_appbuilder.security.decorators import has_access, protect
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
+from erp_core import replica
 from erp_core.actions import Action, Input
 from erp_core.context import actor
 from erp_core.errors import NotFound, ValidationError
@@ -258,6 +259,7 @@ class FiguresView(BaseView):
 
     @expose("/")
     @has_access
+    @replica.reads
     def figures(self):
         month = request.args.get("month") or figures.latest_month()
         by = request.args.get("by", "category")
@@ -270,6 +272,7 @@ class FiguresView(BaseView):
 
     @expose("/data")
     @has_access
+    @replica.reads
     def data(self):
         month = request.args.get("month") or figures.latest_month()
         by = request.args.get("by")

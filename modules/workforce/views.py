@@ -8,6 +8,7 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
+from erp_core import replica
 from erp_core.actions import Action, Input
 from erp_core.errors import NotFound, UserError, ValidationError
 from erp_core.extensions import db
@@ -111,6 +112,7 @@ class WorkforceView(BaseView):
 
     @expose("/figures/")
     @has_access
+    @replica.reads
     def figures(self):
         try:
             year, month = _month()

@@ -307,7 +307,9 @@ class ScopedInterface(SQLAInterface):
                                    select_columns, outer_default_load)
             rows = self._unwrap(query.all())
             return len(rows), rows
-        inner = self._apply_inner_all(base, filters, select_columns=select_columns, aliases_mapping={})
+        # counted on the key alone: an index can answer, the list's columns are not read
+        inner = self._apply_inner_all(base, filters, select_columns=select_columns, aliases_mapping={}) \
+            .with_entities(self.obj.id)
         count = inner.limit(self.count_cap + 1).count() if self.count_cap else inner.count()
         offset = (page or 0) * (page_size or 0)
         capped = self.count_cap and count > self.count_cap

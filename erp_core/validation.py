@@ -324,8 +324,41 @@ def check_list_args(args):
             raise ValidationError(_("text may not contain NUL characters"))
 
 
+class _CheckedSchemas:
+    """What FAB's ``@rison`` decorator calls as ``jsonschema.validate`` on every list call.
+    jsonschema.validate first checks the schema itself against the meta-schema: about half
+    of a list API call (7 of 15 ms, measured by bench/). FAB's schemas are its module
+    constants: each is checked once, and its validator kept. Same errors, same semantics."""
+
+    def __init__(self, jsonschema):
+        self._js, self._validators = jsonschema, {}
+        self.ValidationError = jsonschema.ValidationError
+
+    def validate(self, instance, schema, *args, **kwargs):
+        entry = self._validators.get(id(schema))
+        if entry is None or entry[0] is not schema or args or kwargs:
+            cls = self._js.validators.validator_for(schema)
+            cls.check_schema(schema)
+            entry = (schema, cls(schema, *args, **kwargs))
+            if not (args or kwargs):
+                self._validators[id(schema)] = entry
+        error = self._js.exceptions.best_match(entry[1].iter_errors(instance))
+        if error is not None:
+            raise error
+
+    def __getattr__(self, name):
+        return getattr(self._js, name)
+
+
+def _speed_up_rison():
+    import flask_appbuilder.api as fab_api
+    if not isinstance(fab_api.jsonschema, _CheckedSchemas):
+        fab_api.jsonschema = _CheckedSchemas(fab_api.jsonschema)
+
+
 def install(app):
     from .extensions import db
+    _speed_up_rison()
 
     @app.before_request
     def _download_name():

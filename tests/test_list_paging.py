@@ -65,3 +65,20 @@ def test_capped_count_reads_in_words_on_the_page_and_is_flagged_in_the_api(app, 
     assert api.json["count"] == 31 and api.json["count_capped"] is True
     with app.app_context():
         db.session.remove()
+
+
+def test_list_queries_are_checked_against_a_schema_checked_once(app, client, api_token, monkeypatch):
+    """FAB's ``?q=`` schema is checked against the meta-schema once, not on every call
+    (erp_core.validation._CheckedSchemas); bad queries are still refused the same way."""
+    import jsonschema
+    from flask_appbuilder.api.schemas import get_list_schema
+    cls = jsonschema.validators.validator_for(get_list_schema)
+    checks = []
+    original = cls.check_schema.__func__
+    monkeypatch.setattr(cls, "check_schema", classmethod(lambda c, s, **kw: checks.append(s) or original(c, s, **kw)))
+    h = api_token("Front Desk")
+    for page in range(3):
+        assert client.get(f"/api/v1/loan/?q=(page:{page},page_size:5)", headers=h).status_code == 200
+    assert checks.count(get_list_schema) <= 1
+    bad = client.get("/api/v1/loan/?q=(page:(x:1))", headers=h)
+    assert bad.status_code == 400 and "page" in bad.get_data(as_text=True)

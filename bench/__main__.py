@@ -47,6 +47,7 @@ def main(argv=None):
             if "lists" in only:
                 from . import lists
                 report.lists[kind] = lists.run(app, url, admin, password, n=reps)
+                report.deep[kind] = lists.deep(app, admin, password, n=reps)
             if "desk" in only and "service_desk" in {m.name for m in app.extensions["houqin"].registry.modules}:
                 from . import desk
                 report.desk[kind] = desk.run(app, n=reps, calls=20 if args.quick else 100)
@@ -87,15 +88,17 @@ def _admin(app):
 class Report:
     def __init__(self, args, kinds):
         self.args, self.kinds = args, kinds
-        self.generated, self.lists, self.desk, self.notes = {}, {}, {}, []
+        self.generated, self.lists, self.desk, self.deep, self.notes = {}, {}, {}, {}, []
         self.load = self.startup = self.cli = self.printing = None
         self.seconds = 0
+        self.load_before = os.getloadavg()[0]
 
     def markdown(self):
         L = ["# Bench results", "",
              f"`python -m bench{' --quick' if self.args.quick else ''}` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, "
              f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores "
-             f"(shared with other jobs), databases: {', '.join(self.kinds)}; {self.seconds:.0f} s in all. "
+             f"(load average {self.load_before:.2f} before the run, the bench alone on the machine unless it says "
+             f"otherwise), databases: {', '.join(self.kinds)}; {self.seconds:.0f} s in all. "
              "Every figure stands beside its baseline measured in the same run; medians.", ""]
         for kind, rows in self.generated.items():
             L += [f"## Generated volumes ({kind})", "", "| module | volume | rows | seconds | rate |",
@@ -112,7 +115,7 @@ class Report:
                                                                 ("slower than FAB", ps > 1)) if bad))
                 L.append(f"| {d} | {rows_} | {case} | {tp:.1f} | {ta:.1f} | {tr:.1f} | {ts:.1f} | {pr:.2f}x | "
                          f"{ar:.2f}x | {ps:.2f}x | {st} | {met} |")
-            L.append("")
+            L += [""] + [f"Deep page by cursor: {line}" for line in self.deep.get(kind, [])] + [""]
         for kind, lines in self.desk.items():
             L += [f"## Service desk at volume ({kind})", ""] + lines + [""]
         for title, section in (("Start-up", self.startup), ("Command line", self.cli), ("Printing", self.printing),

@@ -57,6 +57,15 @@ def ratio(a, b):
     return f"{a / b:.2f}x" if b else "-"
 
 
+def _reachable(host, port):
+    import socket
+    try:
+        socket.create_connection((host, port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
 class served:
     """``with served(url, workers=4) as port:`` the app under gunicorn on 127.0.0.1."""
 
@@ -72,6 +81,8 @@ class served:
                 self.port = s.getsockname()[1]
         env = dict(os.environ, DATABASE_URL=self.url, HOUQIN_SECRET_KEY="bench-secret-key-bench-secret-key-32",
                    PYTHONPATH=ROOT)
+        if "RATELIMIT_STORAGE_URI" not in env and _reachable("127.0.0.1", 6379):
+            env["RATELIMIT_STORAGE_URI"] = "redis://127.0.0.1:6379/6"     # as in production: shared limits
         self.server = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-w",
                                         str(self.workers), "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
                                         "erp_core.app:create_app()"], env=env, cwd=ROOT)

@@ -171,3 +171,51 @@ def run(app, url, admin, password, n=7, log=print):
                     f"  stock FAB {t_stock:6.1f} ms  page/raw {ratio(t_page, t_raw)}  API/raw {ratio(t_api, t_raw)}"
                     f"  page/stock {ratio(t_page, t_stock)}  {statements} statements")
     return out
+
+
+def deep(app, admin, password, n=7, log=print):
+    """The middle of 100,000 meal orders through the list API: by page number (OFFSET, read
+    from the nearer end at best) and by cursor (``?after=``, keyset), beside the raw SQL of
+    each (OFFSET 50,000 / WHERE (day, id) < last seen)."""
+    from sqlalchemy import tuple_
+    from erp_core.extensions import db
+    from erp_core.permissions import encode_cursor
+    from modules.catering.models import Order
+    client = app.test_client()
+    assert client.post("/login/", data={"username": admin, "password": password}).status_code == 302
+    with app.app_context():
+        view = next(v for v in app.appbuilder.baseviews if type(v) is Order._view)
+        col, direction = view.base_order
+        column = Order.__table__.c[col]
+        total = db.session.scalar(select(func.count()).select_from(Order.__table__))
+        middle = (total // 2 // PAGE) * PAGE
+        order = (column.desc(), Order.__table__.c.id.desc()) if direction == "desc" else (column, Order.__table__.c.id)
+        before = db.session.execute(select(column, Order.__table__.c.id).order_by(*order)
+                                    .offset(middle - 1).limit(1)).one()
+        db.session.remove()
+    cursor = encode_cursor(before[0], before[1])
+    api = f"/api/v1/{Order._api.resource_name}/"
+    by_page = median_ms(lambda: client.get(f"{api}?q={_rison({}, middle // PAGE)}"), n)
+    by_cursor = median_ms(lambda: client.get(f"{api}?q=(page_size:{PAGE})&after={cursor}"), n)
+    resp = client.get(f"{api}?q=(page_size:{PAGE})&after={cursor}").json
+    want = client.get(f"{api}?q={_rison({}, middle // PAGE)}").json
+    assert resp["ids"] == want["ids"], "the cursor's page differs from the numbered page"
+
+    def raw(keyset):
+        with app.app_context():
+            t = Order.__table__
+            stmt = select(t).order_by(*order).limit(PAGE)
+            if keyset:
+                key = tuple_(column, t.c.id)
+                stmt = stmt.where(key < tuple_(*before) if direction == "desc" else key > tuple_(*before))
+            else:
+                stmt = stmt.offset(middle)
+            db.session.execute(stmt).all()
+            db.session.remove()
+    raw_offset, raw_keyset = median_ms(lambda: raw(False), n), median_ms(lambda: raw(True), n)
+    line = (f"Order, the page at row {middle:,} of {total:,} (API): by page number {by_page:.1f} ms, by cursor "
+            f"{by_cursor:.1f} ms; raw SQL with OFFSET {raw_offset:.1f} ms, raw keyset SQL {raw_keyset:.1f} ms "
+            f"(cursor/raw keyset {ratio(by_cursor, raw_keyset)}, by cursor vs by page number "
+            f"{ratio(by_cursor, by_page)}).")
+    log("  " + line)
+    return [line]

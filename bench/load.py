@@ -85,7 +85,7 @@ def run(url, seconds=30, workers=(1, 2, 4), clients=16, log=print):
                 n, errors = int(agg["Request Count"]), int(agg["Failure Count"])
                 p50, p95, p99 = (float(agg[k]) for k in ("50%", "95%", "99%"))
                 rps = float(agg["Requests/s"])
-                met = "met" if errors == 0 and p95 < 100 else "not met" if c == clients else "(baseline)"
+                met = "(baseline)" if c != clients else "met" if errors == 0 and p95 < 100 else "not met"
                 L.append(f"| {w} | {c} | {rps:.1f} | {p50:.0f} | {p95:.0f} | {p99:.0f} | {errors} of {n} | {met} |")
                 log(f"  gunicorn {w} worker(s), {c} clients: {rps:.1f} req/s, p50 {p50:.0f} p95 {p95:.0f} "
                     f"p99 {p99:.0f} ms, {errors} errors of {n}")

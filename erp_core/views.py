@@ -526,9 +526,22 @@ class DocumentApi(validation.RefusalsAs4xx, ModelRestApi):
         if item is not None:
             self._masked(data["result"], item)
 
+    def get_list_headless(self, **kwargs):
+        # ?after=<cursor> ("" for the first page): keyset paging for clients that read a long list
+        # through (ScopedInterface._keyset_page); the answer's next_cursor gives the next page
+        if "after" not in request.args:
+            return super().get_list_headless(**kwargs)
+        g.houqin_cursor = request.args["after"]
+        try:
+            return super().get_list_headless(**kwargs)
+        except UserError as exc:         # a bad cursor or an order it cannot page: 422, not a logged 500
+            return self._refuse(exc)
+
     def pre_get_list(self, data):
         if getattr(data.get("count"), "capped", False):     # counted up to the cap only (issue 23)
             data["count_capped"] = True
+        if "houqin_cursor" in g:
+            data["next_cursor"] = g.get("houqin_next_cursor")
         if self.datamodel.obj._meta.hidden_fields is None:
             return
         cls = self.datamodel.obj     # one statement for the page, not one per row (issue 17.6)

@@ -82,3 +82,43 @@ def test_list_queries_are_checked_against_a_schema_checked_once(app, client, api
     assert checks.count(get_list_schema) <= 1
     bad = client.get("/api/v1/loan/?q=(page:(x:1))", headers=h)
     assert bad.status_code == 400 and "page" in bad.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("order", [("lent_at", "desc"), ("lent_at", "asc"), ("name", "desc"), ("id", "asc")])
+def test_a_cursor_reads_the_whole_list_once_in_order(app, loans, api_token, order):
+    """``?after=`` pages by key (WHERE (sort, id) past the last row, no OFFSET): walking
+    next_cursor to the end gives every row once, in the order of the plain query."""
+    client, h = app.test_client(), api_token("Front Desk")
+    with app.test_request_context():
+        want = [r.id for r in SQLAInterface(loans).query(None, *order)[1]]
+    seen, cursor = [], ""
+    for _ in range(len(want)):
+        q = f"(order_column:{order[0]},order_direction:{order[1]},page_size:7,columns:!(id))"
+        resp = client.get(f"/api/v1/loan/?q={q}&after={cursor}", headers=h)
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        seen += resp.json["ids"]
+        assert resp.json["count"] == len(want)
+        cursor = resp.json["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == want
+
+
+def test_a_cursor_keeps_the_filter_and_refuses_what_it_cannot_page(app, loans, api_token):
+    from modules.rentals.models import Loan
+    client, h = app.test_client(), api_token("Front Desk")
+    with app.app_context():
+        want = sorted((r.lent_at, r.id) for r in db.session.query(Loan).filter(Loan.status == "returned"))[::-1]
+        db.session.remove()
+    q = "(filters:!((col:status,opr:eq,value:returned)),page_size:5,columns:!(id,status))"
+    seen, cursor = [], ""
+    while cursor is not None:
+        resp = client.get(f"/api/v1/loan/?q={q}&after={cursor}", headers=h).json
+        assert {r["status"] for r in resp["result"]} <= {"returned"}
+        seen, cursor = seen + resp["ids"], resp["next_cursor"]
+    assert seen == [pk for _, pk in want] and len(seen) > 5
+    for bad in ("not-a-cursor", "WzEsMl0", "WyJ4IiwgIjEiXQ"):       # garbage, [1,2] as a time, ["x","1"]
+        resp = client.get(f"/api/v1/loan/?after={bad}", headers=h)
+        assert resp.status_code == 422 and "cursor" in resp.json["message"], (bad, resp.get_data(as_text=True))
+    nullable = client.get("/api/v1/loan/?q=(order_column:returned_at,order_direction:desc)&after=", headers=h)
+    assert nullable.status_code == 422 and "returned_at" in nullable.json["message"]

@@ -8,6 +8,7 @@ from flask_appbuilder.api import safe
 from flask_appbuilder.security.decorators import has_access, protect
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from erp_core import replica
 from erp_core.actions import Action, Input
@@ -47,7 +48,9 @@ def availability():
 
 
 def overdue(user):
-    stmt = scoped_select(Loan, user).where(Loan.status == OPEN, Loan.due_at < now()).order_by(Loan.due_at)
+    # the asset and item type with each loan: one query, not two more per overdue loan
+    stmt = scoped_select(Loan, user).where(Loan.status == OPEN, Loan.due_at < now()).order_by(Loan.due_at) \
+        .options(joinedload(Loan.asset), joinedload(Loan.item_type))
     return db.session.scalars(stmt).all()
 
 

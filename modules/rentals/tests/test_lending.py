@@ -179,3 +179,33 @@ def test_overdue_list_and_board(client, login_as, session, wheelchair):
     login_as("Front Desk")
     assert loan.name in client.get("/rentals/overdue/").get_data(as_text=True)
     assert "轮椅" in client.get("/rentals/board/").get_data(as_text=True)
+
+
+def test_the_overdue_list_costs_the_same_statements_for_one_loan_or_many(app, client, api_token, session, wheelchair):
+    """The overdue API and page load each loan's asset and type with it, not one query per loan."""
+    from erp_core.context import acting_as
+    from erp_core.extensions import db
+    from tests.test_list_queries import Counter
+    h = api_token("Front Desk")
+
+    def statements():
+        with app.app_context():
+            engine = db.engine
+        with Counter(engine) as counted:
+            resp = client.get("/api/v1/rentals/overdue", headers=h)
+        assert resp.status_code == 200
+        return counted.n, len(resp.json["result"])
+
+    def overdue_loan(code):
+        loan = lend(session, code)
+        loan.due_at = now() - timedelta(hours=3)
+        session.commit()
+    overdue_loan("LY-001")
+    one = statements()
+    with acting_as("setup"):
+        session.add_all([Asset(code=f"LY-1{i:02d}", item_type=wheelchair) for i in range(6)])
+        session.commit()
+    for i in range(6):
+        overdue_loan(f"LY-1{i:02d}")
+    many = statements()
+    assert (one[1], many[1]) == (1, 7) and many[0] == one[0], (one, many)

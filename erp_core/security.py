@@ -109,6 +109,12 @@ class SecurityManager(FabSecurityManager):
         from .websecurity import password_changed
         password_changed(userid)
 
+    def get_user_by_id(self, pk):
+        # every request loads its user: roles and groups in the same statement, not two more
+        from sqlalchemy.orm import joinedload
+        model = self.user_model
+        return self.session.get(model, pk, options=[joinedload(model.roles), joinedload(model.groups)])
+
     def _db_roles(self, user):
         roles = [self.get_public_role()] if user is None else self.get_user_roles(user)
         return roles, [r.id for r in roles if r.name not in self.builtin_roles]

@@ -156,8 +156,11 @@ def _token_revoked(jwt_header, jwt_payload):
     sid = jwt_payload.get("sid")
     if not isinstance(sid, str):
         return True
-    row = db.session.execute(select(UserSession.user_id).where(UserSession.sid == sid)).first()
-    return row is None or str(row.user_id) != str(jwt_payload.get("sub"))
+    seen = g.setdefault("houqin_token_sessions", {})    # FAB and erp_core each verify the token once
+    if sid not in seen:
+        row = db.session.execute(select(UserSession.user_id).where(UserSession.sid == sid)).first()
+        seen[sid] = None if row is None else str(row.user_id)
+    return seen[sid] is None or seen[sid] != str(jwt_payload.get("sub"))
 
 
 def _session_api():

@@ -126,3 +126,37 @@ def test_dispatcher_intake_on_a_phone(app, browser, live_server, session, desk, 
     assert (wo.status, wo.team.code, wo.technician.username) == ("dispatched", "WATER", "t_technician")
     ctx.close()
     assert ctx.outside == []
+
+
+def test_intake_keeps_the_latest_duplicate_answer_when_answers_arrive_out_of_order(app, browser, live_server,
+                                                                                    session, desk):
+    """The dispatcher picks category then room; each pick asks the server about duplicates.
+    An answer to an earlier pick that arrives last must not wipe the offer to link."""
+    from modules.service_desk import services
+    from erp_core.context import acting_as
+    with acting_as("t_dispatcher"):
+        first, _wo = services.intake(category=desk["water"], location=desk["r301"], description="漏水",
+                                     caller_phone="8301", by="t_dispatcher")
+        session.commit()
+    ctx = context(browser, **PHONE)
+    page = ctx.new_page()
+    login(page, live_server, app, "Dispatcher")
+    held = []
+    page.route("**/api/v1/service_desk/lookup?category=*",
+               lambda route: held.append(route) if not held else route.continue_())
+    page.goto(live_server + "/service_desk/intake/")
+    page.wait_for_selector("body[data-ready='1']")
+    page.fill("#sd-phone", "8301")
+    page.dispatch_event("#sd-phone", "change")
+    page.wait_for_selector("#sd-caller .sd-box")
+    page.select_option("#sd-cats select >> nth=0", "repair")
+    page.select_option("#sd-cats select >> nth=1", "water")
+    page.select_option("#sd-locs select >> nth=3", "B1-301")
+    page.wait_for_selector("#sd-link")
+    assert len(held) == 1 and "B1-301" not in held[0].request.url
+    with page.expect_response(lambda r: r.url == held[0].request.url):
+        held[0].continue_()                 # the earlier question's answer comes last
+    page.wait_for_timeout(300)
+    assert page.is_visible("#sd-link") and first.name in page.inner_text("#sd-dup")
+    ctx.close()
+    assert ctx.outside == []

@@ -78,7 +78,7 @@ def backup(engine, path, store=None):
 
 def restore(engine, path, store=None):
     by_name = {t.name: t for t in tables()}
-    rows, blobs = {}, 0
+    rows = {}
     with open(path, encoding="utf-8") as fh:
         head = json.loads(fh.readline())
         if head.get("houqin_backup") != 1:
@@ -89,7 +89,6 @@ def restore(engine, path, store=None):
                 if store is None:
                     raise ValueError("the backup holds attachment files but this site keeps them in the database")
                 store.put(item["blob"], base64.b64decode(item["b"]))
-                blobs += 1
                 continue
             rows.setdefault(item["t"], []).append({k: _dec(v) for k, v in item["r"].items()})
     unknown = set(rows) - set(by_name)

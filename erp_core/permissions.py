@@ -311,10 +311,7 @@ class ScopedInterface(SQLAInterface):
                                    select_columns, outer_default_load)
             rows = self._unwrap(query.all())
             return len(rows), rows
-        # counted on the key alone: an index can answer, the list's columns are not read
-        inner = self._apply_inner_all(base, filters, select_columns=select_columns, aliases_mapping={}) \
-            .with_entities(self.obj.id)
-        count = inner.limit(self.count_cap + 1).count() if self.count_cap else inner.count()
+        inner, count = self._capped_count(base, filters, select_columns)
         offset = (page or 0) * (page_size or 0)
         capped = self.count_cap and count > self.count_cap
         if capped and offset + (page_size or 0) > self.count_cap:
@@ -334,6 +331,13 @@ class ScopedInterface(SQLAInterface):
             rows = query.all()
         return (CappedCount(count) if capped else count), self._unwrap(rows)
 
+    def _capped_count(self, base, filters, select_columns):
+        """(the query of the matching keys, how many there are up to ``count_cap`` + 1). Counted
+        on the key alone: an index can answer, the list's columns are not read."""
+        inner = self._apply_inner_all(base, filters, select_columns=select_columns, aliases_mapping={}) \
+            .with_entities(self.obj.id)
+        return inner, (inner.limit(self.count_cap + 1).count() if self.count_cap else inner.count())
+
     def _keyset_page(self, base, cursor, filters, order_column, order_direction, page_size, select_columns,
                      outer_default_load):
         """The page after ``cursor`` ("" for the first): WHERE (sort, id) is past the last row
@@ -344,9 +348,7 @@ class ScopedInterface(SQLAInterface):
             from .errors import ValidationError
             raise ValidationError(_("A cursor needs the list ordered by a column that always has a value; "
                                     "%(col)s does not.", col=order_column or "-"))
-        inner = self._apply_inner_all(base, filters, select_columns=select_columns, aliases_mapping={}) \
-            .with_entities(self.obj.id)
-        count = inner.limit(self.count_cap + 1).count() if self.count_cap else inner.count()
+        _inner, count = self._capped_count(base, filters, select_columns)
         if cursor:
             value, pk = decode_cursor(cursor, column)
             # typed binds: the column's own type stores times as the column does

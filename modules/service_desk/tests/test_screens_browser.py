@@ -85,11 +85,10 @@ def test_the_wall_at_1920(app, browser, live_server, session, desk, tmp_path):
         app.config.pop("SERVICE_DESK_WALL_REFRESH")
 
 
-def test_dispatcher_intake_on_a_phone(app, browser, live_server, session, desk, tmp_path):
-    """The caller's number finds 心内科; category and room picked; the duplicate guard offers
-    the open request; a new one is taken and dispatched to a technician in the same flow."""
+def _dispatcher_with_a_caller(app, browser, live_server, session, desk):
+    """(context, page, open request): 心内科 has an open water request for room 301; the
+    dispatcher's intake page on a phone has looked its caller's number up."""
     from modules.service_desk import services
-    from modules.service_desk.models import WorkOrder
     from erp_core.context import acting_as
     with acting_as("t_dispatcher"):
         first, _wo = services.intake(category=desk["water"], location=desk["r301"], description="漏水",
@@ -103,6 +102,14 @@ def test_dispatcher_intake_on_a_phone(app, browser, live_server, session, desk, 
     page.fill("#sd-phone", "8301")
     page.dispatch_event("#sd-phone", "change")
     page.wait_for_selector("#sd-caller .sd-box")
+    return ctx, page, first
+
+
+def test_dispatcher_intake_on_a_phone(app, browser, live_server, session, desk, tmp_path):
+    """The caller's number finds 心内科; category and room picked; the duplicate guard offers
+    the open request; a new one is taken and dispatched to a technician in the same flow."""
+    from modules.service_desk.models import WorkOrder
+    ctx, page, first = _dispatcher_with_a_caller(app, browser, live_server, session, desk)
     assert "心内科" in page.inner_text("#sd-caller") and first.name in page.inner_text("#sd-caller")
     page.select_option("#sd-cats select >> nth=0", "repair")
     page.select_option("#sd-cats select >> nth=1", "water")
@@ -132,23 +139,10 @@ def test_intake_keeps_the_latest_duplicate_answer_when_answers_arrive_out_of_ord
                                                                                     session, desk):
     """The dispatcher picks category then room; each pick asks the server about duplicates.
     An answer to an earlier pick that arrives last must not wipe the offer to link."""
-    from modules.service_desk import services
-    from erp_core.context import acting_as
-    with acting_as("t_dispatcher"):
-        first, _wo = services.intake(category=desk["water"], location=desk["r301"], description="漏水",
-                                     caller_phone="8301", by="t_dispatcher")
-        session.commit()
-    ctx = context(browser, **PHONE)
-    page = ctx.new_page()
-    login(page, live_server, app, "Dispatcher")
-    held = []
+    ctx, page, first = _dispatcher_with_a_caller(app, browser, live_server, session, desk)
+    held = []                               # the first duplicate question waits; later ones go through
     page.route("**/api/v1/service_desk/lookup?category=*",
                lambda route: held.append(route) if not held else route.continue_())
-    page.goto(live_server + "/service_desk/intake/")
-    page.wait_for_selector("body[data-ready='1']")
-    page.fill("#sd-phone", "8301")
-    page.dispatch_event("#sd-phone", "change")
-    page.wait_for_selector("#sd-caller .sd-box")
     page.select_option("#sd-cats select >> nth=0", "repair")
     page.select_option("#sd-cats select >> nth=1", "water")
     page.select_option("#sd-locs select >> nth=3", "B1-301")
